@@ -1,0 +1,1 @@
+//! Benchmarks of the BGP stack; see `benches/README.md` for figures.

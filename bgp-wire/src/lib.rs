@@ -1,0 +1,23 @@
+//! BGP-4 messages decoded from and encoded to bytes, and an MRT reader.
+//!
+//! `bgp-wire` knows nothing of sessions, sockets or routing tables. Decoding
+//! takes the negotiated [`SessionContext`] (4-octet AS, ADD-PATH per family
+//! and direction, extended message, extended next hop) as an explicit
+//! parameter, and every error carries the NOTIFICATION it should become
+//! ([`error::DecodeError`]).
+//!
+//! Module map, following the protocol's structure:
+//! - [`afi`]: address families;
+//! - [`nlri`]: prefixes with optional ADD-PATH identifiers;
+//! - [`message`]: the header and the five message types;
+//! - [`error`]: NOTIFICATION codes and decode errors.
+
+pub mod afi;
+pub mod context;
+pub mod error;
+pub mod message;
+pub mod nlri;
+
+pub use afi::{Afi, AfiSafi, Safi};
+pub use context::{Direction, SessionContext};
+pub use error::{DecodeError, EncodeError, ErrorCode};
