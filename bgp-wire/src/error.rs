@@ -451,6 +451,13 @@ pub enum EncodeError {
         /// The field.
         what: &'static str,
     },
+    /// The value cannot be written in the format at all (for example an MRT
+    /// record whose peer and local addresses are of different families).
+    #[error("cannot encode: {what}")]
+    Invalid {
+        /// What was inconsistent.
+        what: &'static str,
+    },
 }
 
 #[cfg(test)]

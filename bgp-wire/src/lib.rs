@@ -10,12 +10,15 @@
 //! - [`afi`]: address families;
 //! - [`nlri`]: prefixes with optional ADD-PATH identifiers;
 //! - [`message`]: the header and the five message types;
-//! - [`error`]: NOTIFICATION codes and decode errors.
+//! - [`error`]: NOTIFICATION codes and decode errors;
+//! - [`mrt`]: the MRT file format (RFC 6396, RFC 8050): reader, records,
+//!   encoders.
 
 pub mod afi;
 pub mod context;
 pub mod error;
 pub mod message;
+pub mod mrt;
 pub mod nlri;
 
 pub use afi::{Afi, AfiSafi, Safi};
