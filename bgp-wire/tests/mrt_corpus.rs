@@ -5,6 +5,9 @@
 //! Run with `BGP_CORPUS=/path/to/corpus` when the default path does not
 //! resolve.
 
+// Helpers outside #[test] functions unwrap too: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
