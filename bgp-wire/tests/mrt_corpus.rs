@@ -398,3 +398,105 @@ fn header_bytes(h: &mrt::CommonHeader) -> Vec<u8> {
     h.encode(&mut b);
     b.to_vec()
 }
+
+/// Walks a path attribute block; returns the (type, value) pairs, or `None`
+/// when the lengths do not add up to the block exactly.
+fn attributes(mut block: &[u8]) -> Option<Vec<(u8, &[u8])>> {
+    let mut out = Vec::new();
+    while !block.is_empty() {
+        let flags = *block.first()?;
+        let ty = *block.get(1)?;
+        let (len, head) = if flags & 0x10 != 0 {
+            (
+                usize::from(u16::from_be_bytes([*block.get(2)?, *block.get(3)?])),
+                4,
+            )
+        } else {
+            (usize::from(*block.get(2)?), 3)
+        };
+        out.push((ty, block.get(head..head + len)?));
+        block = &block[head + len..];
+    }
+    Some(out)
+}
+
+/// The raw parts the records carry are cut at the right places: every BGP
+/// message has a marker and a length field equal to its size, every
+/// attribute block is a whole number of attributes. Also counts the two
+/// forms of MP_REACH_NLRI found in TABLE_DUMP_V2 entries (RFC 6396 4.3.4
+/// short form: next hop length and next hop only).
+#[test]
+fn corpus_raw_parts_are_well_framed() {
+    let root = testkit::corpus_dir();
+    let (mut short, mut full) = (0u64, 0u64);
+    for e in EXPECTED {
+        for r in mrt::open_path(root.join(e.file)).unwrap() {
+            let r = r.unwrap();
+            let blocks: Vec<Bytes> = match &r.body {
+                MrtBody::Bgp4mpMessage(m) => {
+                    assert_eq!(&m.message[..16], &[0xff; 16], "{}", e.file);
+                    let len = u16::from_be_bytes([m.message[16], m.message[17]]);
+                    assert_eq!(usize::from(len), m.message.len(), "{}", e.file);
+                    vec![]
+                }
+                MrtBody::TableDump(t) => vec![t.attributes.clone()],
+                MrtBody::RibAfi(rib) => rib.entries.iter().map(|x| x.attributes.clone()).collect(),
+                MrtBody::RibGeneric(rib) => {
+                    rib.entries.iter().map(|x| x.attributes.clone()).collect()
+                }
+                _ => vec![],
+            };
+            for block in blocks {
+                let attrs = attributes(&block)
+                    .unwrap_or_else(|| panic!("{}: attribute block badly framed", e.file));
+                if matches!(r.body, MrtBody::RibAfi(_) | MrtBody::RibGeneric(_)) {
+                    for (ty, value) in attrs {
+                        if ty == 14 {
+                            if usize::from(value[0]) + 1 == value.len() {
+                                short += 1;
+                            } else {
+                                // RFC 4760 form: AFI, SAFI, next hop length
+                                // and next hop, reserved octet, NLRI.
+                                assert!(matches!(value[..3], [0, 1 | 2, 1 | 2]), "{}", e.file);
+                                assert!(usize::from(value[3]) + 5 <= value.len(), "{}", e.file);
+                                full += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Both forms occur: most writers use the RFC 6396 short form, Quagga
+    // (quagga_rib.mrt) and the RIPE 64k test file the full RFC 4760 form.
+    assert!(short > 0);
+    assert_eq!(full, 29);
+}
+
+/// BIRD files: every UPDATE belongs to a session whose OPEN the session
+/// table has seen, so the later decoding step can find its ADD-PATH state.
+#[test]
+fn bird_sessions_find_their_opens() {
+    let root = testkit::corpus_dir();
+    for file in [
+        "mrt/mrtparse-samples/bird_bgp.mrt",
+        "mrt/mrtparse-samples/bird6_bgp.mrt",
+    ] {
+        let mut sessions = mrt::MrtSessions::new();
+        let mut updates = 0;
+        for r in mrt::open_path(root.join(file)).unwrap() {
+            let r = r.unwrap();
+            sessions.observe(&r);
+            if let MrtBody::Bgp4mpMessage(m) = &r.body {
+                if m.message_type() == Some(2) {
+                    updates += 1;
+                    let s = sessions.get(&m.session_key()).unwrap();
+                    assert!(s.received_open.is_some(), "{file}");
+                    // No ADD-PATH subtype here: only the OPEN can tell.
+                    assert!(!m.add_path);
+                }
+            }
+        }
+        assert_eq!(updates, 8, "{file}");
+    }
+}

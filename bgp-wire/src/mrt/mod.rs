@@ -461,3 +461,181 @@ pub(crate) mod strategies {
         proptest::collection::vec(any::<u8>(), 0..max).prop_map(Bytes::from)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_body() -> impl Strategy<Value = (MrtBody, bool)> {
+        // (body, whether it is a BGP4MP body that may take microseconds)
+        let peering = || crate::mrt::bgp4mp::strategies::peering(true);
+        prop_oneof![
+            (peering(), any::<(u16, u16)>()).prop_map(|(peering, (o, n))| (
+                MrtBody::Bgp4mpStateChange(Bgp4mpStateChange {
+                    peering,
+                    as4: true,
+                    old_state: o,
+                    new_state: n,
+                }),
+                true
+            )),
+            (peering(), strategies::bytes(50), any::<bool>()).prop_map(
+                |(peering, message, local)| (
+                    MrtBody::Bgp4mpMessage(Bgp4mpMessage {
+                        peering,
+                        as4: true,
+                        local,
+                        add_path: false,
+                        message,
+                    }),
+                    true
+                )
+            ),
+            (strategies::ipv4(), strategies::bytes(10)).prop_map(|(id, name)| (
+                MrtBody::PeerIndexTable(PeerIndexTable {
+                    collector_bgp_id: id,
+                    view_name: name,
+                    peers: vec![],
+                }),
+                false
+            )),
+            (any::<u32>(), strategies::prefix(true)).prop_map(|(seq, prefix)| (
+                MrtBody::RibAfi(RibAfi {
+                    multicast: false,
+                    add_path: false,
+                    sequence_number: seq,
+                    prefix,
+                    entries: vec![],
+                }),
+                false
+            )),
+            // Unknown types (20..=31 are unassigned) and unknown subtypes of
+            // known types, and the extended-timestamp types not decoded.
+            (
+                prop_oneof![
+                    (20u16..32, any::<u16>()),
+                    Just((12u16, 3u16)),
+                    Just((13u16, 7u16)),
+                    Just((16u16, 2u16)),
+                    Just((17u16, 3u16)),
+                    (Just(33u16), any::<u16>()),
+                    (Just(49u16), any::<u16>()),
+                ],
+                strategies::bytes(30)
+            )
+                .prop_map(|((mrt_type, subtype), data)| (
+                    MrtBody::Unknown(Unknown {
+                        mrt_type,
+                        subtype,
+                        data
+                    }),
+                    false
+                )),
+        ]
+    }
+
+    fn arb_record() -> impl Strategy<Value = MrtRecord> {
+        (any::<u32>(), any::<u32>(), any::<bool>(), arb_body()).prop_map(
+            |(timestamp, us, et, (body, bgp4mp))| {
+                let et = match &body {
+                    MrtBody::Unknown(u) => types::has_extended_timestamp(u.mrt_type),
+                    _ => bgp4mp && et,
+                };
+                MrtRecord {
+                    timestamp,
+                    microseconds: et.then_some(us),
+                    body,
+                }
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn records_round_trip(records in proptest::collection::vec(arb_record(), 0..8)) {
+            let mut buf = BytesMut::new();
+            for r in &records {
+                r.encode(&mut buf).unwrap();
+            }
+            let data = buf.freeze();
+            let parsed: Vec<_> = reader::MrtParser::new(data.clone()).map(Result::unwrap).collect();
+            prop_assert_eq!(&parsed, &records);
+            let read: Vec<_> = reader::MrtReader::new(&data[..]).map(Result::unwrap).collect();
+            prop_assert_eq!(&read, &records);
+        }
+
+        /// Any bytes: no panic, and the parser never yields more records
+        /// than 12-octet headers fit in the input.
+        #[test]
+        fn arbitrary_input_never_panics(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let n = reader::MrtParser::new(Bytes::from(data.clone())).count();
+            prop_assert!(n <= data.len() / 12 + 1);
+            let _ = reader::MrtReader::new(&data[..]).count();
+        }
+
+        /// Well-framed records with random bodies of every known type and
+        /// subtype: decoding fails cleanly or succeeds, never panics.
+        #[test]
+        fn random_bodies_never_panic(
+            mrt_type in prop_oneof![Just(12u16), Just(13), Just(16), Just(17)],
+            subtype in 0u16..14,
+            body in strategies::bytes(120),
+        ) {
+            let header = CommonHeader { timestamp: 0, mrt_type, subtype, length: body.len() as u32 };
+            let _ = MrtRecord::decode(&header, body);
+        }
+    }
+
+    #[test]
+    fn et_record_carries_microseconds() {
+        let record = MrtRecord {
+            timestamp: 1,
+            microseconds: Some(250_000),
+            body: MrtBody::Bgp4mpStateChange(Bgp4mpStateChange {
+                peering: Bgp4mpPeering {
+                    peer_as: 1,
+                    local_as: 2,
+                    interface_index: 0,
+                    peer_ip: "2001:db8::1".parse().unwrap(),
+                    local_ip: "2001:db8::2".parse().unwrap(),
+                },
+                as4: true,
+                old_state: 5,
+                new_state: 6,
+            }),
+        };
+        let mut buf = BytesMut::new();
+        record.encode(&mut buf).unwrap();
+        // type 17, subtype 5, length = 4 (microseconds) + 12 + 32 + 4
+        assert_eq!(&buf[4..12], &[0, 17, 0, 5, 0, 0, 0, 52]);
+        assert_eq!(&buf[12..16], &250_000u32.to_be_bytes());
+        assert_eq!(buf.len(), 12 + 52);
+    }
+
+    #[test]
+    fn failed_encode_leaves_buffer_unchanged() {
+        let record = MrtRecord {
+            timestamp: 1,
+            microseconds: None,
+            body: MrtBody::Bgp4mpStateChange(Bgp4mpStateChange {
+                peering: Bgp4mpPeering {
+                    peer_as: 70000,
+                    local_as: 2,
+                    interface_index: 0,
+                    peer_ip: "192.0.2.1".parse().unwrap(),
+                    local_ip: "192.0.2.2".parse().unwrap(),
+                },
+                as4: false,
+                old_state: 5,
+                new_state: 6,
+            }),
+        };
+        let mut buf = BytesMut::from(&b"abc"[..]);
+        assert!(matches!(
+            record.encode(&mut buf),
+            Err(EncodeError::FieldTooLong { .. })
+        ));
+        assert_eq!(&buf[..], b"abc");
+    }
+}

@@ -18,10 +18,14 @@
 //! - MP_REACH_NLRI (type 14) is shortened: RFC 6396 4.3.4 keeps only the
 //!   Next Hop Length octet and the next hop address. There is no AFI, SAFI,
 //!   reserved octet or NLRI in it (the prefix is the record's, and the
-//!   family follows from the subtype or from RIB_GENERIC's AFI/SAFI). Some
-//!   writers nevertheless emit the full RFC 4760 form; a decoder can tell
-//!   them apart because in the short form the first octet equals the
-//!   attribute length minus one.
+//!   family follows from the subtype or from RIB_GENERIC's AFI/SAFI).
+//!   Some writers nevertheless emit the full RFC 4760 form (AFI, SAFI, next
+//!   hop length, next hop, reserved octet, NLRI): in the shared corpus,
+//!   Quagga's `quagga_rib.mrt` and RIPE's `bview.64k_stream_overflow.gz`
+//!   do (29 attributes), every other TABLE_DUMP_V2 file uses the short
+//!   form. A decoder tells them apart by the first octet: in the short
+//!   form it equals the attribute length minus one; in the full form it is
+//!   the high octet of the AFI (0).
 //!
 //! In the ADD-PATH subtypes (RFC 8050) the path identifier is here, in the
 //! entry, never in the record's prefix or NLRI.
