@@ -363,6 +363,7 @@ fn corpus_parser_and_reencoding() {
     let root = testkit::corpus_dir();
     for e in EXPECTED {
         let data = Bytes::from(decompressed(&root.join(e.file)));
+        assert_eq!(mrt::read_decompressed(root.join(e.file)).unwrap(), data);
         let mut parser = MrtParser::new(data.clone());
         let mut from_reader = mrt::MrtReader::new(&data[..]);
         let mut counts = Counts::default();

@@ -41,7 +41,8 @@
 //!
 //! [`open_path`] opens a plain, gzip or bzip2 file; [`MrtReader`] yields
 //! the records of any [`std::io::Read`] one by one, in bounded memory;
-//! [`MrtParser`] walks an in-memory [`Bytes`] buffer without copying. A
+//! [`MrtParser`] walks an in-memory [`Bytes`] buffer without copying
+//! ([`read_decompressed`] loads a file into one). A
 //! record whose body is malformed is an [`MrtError::Decode`] and the next
 //! call continues with the next record; unknown types and subtypes are
 //! [`MrtBody::Unknown`] records, not errors.
@@ -115,7 +116,9 @@ pub use bgp4mp_message::Bgp4mpMessage;
 pub use bgp4mp_state_change::Bgp4mpStateChange;
 pub use header::CommonHeader;
 pub use peer_index_table::{PeerEntry, PeerIndexTable};
-pub use reader::{DEFAULT_MAX_RECORD_LEN, MrtError, MrtParser, MrtReader, open_path};
+pub use reader::{
+    DEFAULT_MAX_RECORD_LEN, MrtError, MrtParser, MrtReader, open_path, read_decompressed,
+};
 pub use rib_afi::RibAfi;
 pub use rib_entry::RibEntry;
 pub use rib_generic::RibGeneric;

@@ -16,6 +16,9 @@ use crate::error::DecodeError;
 /// peers is some 100 kB); a larger length is taken for corruption.
 pub const DEFAULT_MAX_RECORD_LEN: u32 = 64 << 20;
 
+/// How much the body buffer grows per read.
+const READ_STEP: usize = 1 << 20;
+
 /// Why a record could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum MrtError {
@@ -146,17 +149,29 @@ impl<R: Read> MrtReader<R> {
                 max: self.max_record_len,
             }));
         };
+        // Grow the buffer by at most READ_STEP at a time, so that a
+        // truncated stream with a large stated length costs no more memory
+        // than the data actually there.
         self.buf.clear();
-        self.buf.resize(len, 0);
-        match self.inner.read_exact(&mut self.buf) {
-            Ok(()) => Some(Ok((header, self.buf.split().freeze()))),
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                Some(Err(MrtError::TruncatedRecord {
-                    header: Some(header),
-                }))
+        let mut filled = 0;
+        while filled < len {
+            let next = len.min(filled + READ_STEP);
+            self.buf.resize(next, 0);
+            let res = match self.buf.get_mut(filled..next) {
+                Some(dst) => self.inner.read_exact(dst),
+                None => Ok(()),
+            };
+            match res {
+                Ok(()) => filled = next,
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    return Some(Err(MrtError::TruncatedRecord {
+                        header: Some(header),
+                    }));
+                }
+                Err(e) => return Some(Err(MrtError::Io(e))),
             }
-            Err(e) => Some(Err(MrtError::Io(e))),
         }
+        Some(Ok((header, self.buf.split().freeze())))
     }
 }
 
@@ -179,13 +194,32 @@ impl<R: Read> Iterator for MrtReader<R> {
 /// content lacks the magic number is read with that decompressor anyway,
 /// which then reports the error.
 pub fn open_path(path: impl AsRef<Path>) -> Result<MrtReader<Box<dyn Read + Send>>, MrtError> {
-    let path = path.as_ref();
+    Ok(MrtReader::new(open_decompressed(path.as_ref())?))
+}
+
+/// Reads a whole MRT file, decompressed as [`open_path`] does, into memory
+/// for an [`MrtParser`] (for example to measure decoding without I/O).
+///
+/// ```no_run
+/// use bgp_wire::mrt::{MrtParser, read_decompressed};
+///
+/// let data = read_decompressed("bview.20020722.2337.gz").unwrap();
+/// let records = MrtParser::new(data).filter(Result::is_ok).count();
+/// # let _ = records;
+/// ```
+pub fn read_decompressed(path: impl AsRef<Path>) -> Result<Bytes, MrtError> {
+    let mut out = Vec::new();
+    open_decompressed(path.as_ref())?.read_to_end(&mut out)?;
+    Ok(Bytes::from(out))
+}
+
+fn open_decompressed(path: &Path) -> io::Result<Box<dyn Read + Send>> {
     let mut file = BufReader::with_capacity(64 * 1024, File::open(path)?);
     let magic = file.fill_buf()?;
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let gz = magic.starts_with(&[0x1f, 0x8b]);
     let bz = magic.starts_with(b"BZh");
-    let reader: Box<dyn Read + Send> = if gz || (!bz && ext == "gz") {
+    Ok(if gz || (!bz && ext == "gz") {
         Box::new(BufReader::with_capacity(
             64 * 1024,
             flate2::bufread::MultiGzDecoder::new(file),
@@ -197,8 +231,7 @@ pub fn open_path(path: impl AsRef<Path>) -> Result<MrtReader<Box<dyn Read + Send
         ))
     } else {
         Box::new(file)
-    };
-    Ok(MrtReader::new(reader))
+    })
 }
 
 /// Walks the records of an MRT file held in memory (decompressed), without
@@ -321,6 +354,17 @@ mod tests {
         assert!(matches!(
             r.as_slice(),
             [Err(MrtError::TruncatedRecord { header: None })]
+        ));
+        // A 3 MiB body read in steps.
+        let big = record(99, 0, &vec![7u8; 3 << 20]);
+        let r: Vec<_> = MrtReader::new(&big[..]).collect();
+        assert!(
+            matches!(r.as_slice(), [Ok(rec)] if matches!(&rec.body, MrtBody::Unknown(u) if u.data.len() == 3 << 20))
+        );
+        let r: Vec<_> = MrtReader::new(&big[..big.len() - 1]).collect();
+        assert!(matches!(
+            r.as_slice(),
+            [Err(MrtError::TruncatedRecord { .. })]
         ));
         // A 4 GiB length is refused before any allocation.
         let huge = [0, 0, 0, 1, 0, 16, 0, 1, 0xff, 0xff, 0xff, 0xff, 0];
