@@ -27,8 +27,9 @@
 //!   form it equals the attribute length minus one; in the full form it is
 //!   the high octet of the AFI (0).
 //!
-//! In the ADD-PATH subtypes (RFC 8050) the path identifier is here, in the
-//! entry, never in the record's prefix or NLRI.
+//! In the ADD-PATH subtypes 8 to 11 (RFC 8050) the path identifier is
+//! here, in the entry, never in the record's prefix. RIB_GENERIC_ADDPATH
+//! has two layouts in the wild: see [`super::rib_generic`].
 
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -43,7 +44,9 @@ pub struct RibEntry {
     pub peer_index: u16,
     /// When the route was received, seconds since the Unix epoch.
     pub originated_time: u32,
-    /// The path identifier, present exactly in the ADD-PATH subtypes.
+    /// The path identifier, present exactly in the ADD-PATH subtypes
+    /// (except RIB_GENERIC_ADDPATH in the RFC 8050 layout, where it is in
+    /// the record).
     pub path_id: Option<PathId>,
     /// The path attribute block, raw (4-octet AS numbers, shortened
     /// MP_REACH_NLRI: see the module documentation).

@@ -12,9 +12,17 @@
 //! the octets it covers (IP, labelled, VPN, RT-Constraint and most other
 //! families), a 1- or 2-octet length in octets for Flow Spec (SAFI 133,
 //! 134), a type and 1-octet length for EVPN (AFI 25 SAFI 70) and MCAST-VPN
-//! (SAFI 5), a type and 2-octet length for BGP-LS (AFI 16388). In the
-//! ADD-PATH subtype the path identifiers are in the entries, not in the
-//! NLRI.
+//! (SAFI 5), a type and 2-octet length for BGP-LS (AFI 16388).
+//!
+//! # Where RIB_GENERIC_ADDPATH puts the path identifier
+//!
+//! RFC 8050 4.2 keeps the RIB entries of subtype 12 as they are and puts
+//! the path identifier in front of the NLRI, as RFC 7911 encodes it on the
+//! wire ([`RibGeneric::path_id`]). OpenBGPD and GoBGP write instead, as
+//! in the other ADD-PATH subtypes, the NLRI alone and a path identifier in
+//! every entry ([`RibEntry::path_id`]). Decoding tries the RFC layout
+//! first and takes the other when only it accounts for the body exactly;
+//! encoding writes the layout the value is in.
 
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -22,6 +30,7 @@ use super::Cursor;
 use super::rib_entry::{RibEntry, decode_entries, encode_entries};
 use crate::afi::{Afi, AfiSafi, Safi};
 use crate::error::{DecodeError, EncodeError};
+use crate::nlri::PathId;
 
 /// Subtype RIB_GENERIC.
 pub const RIB_GENERIC: u16 = 6;
@@ -36,7 +45,7 @@ pub const fn is_subtype(subtype: u16) -> bool {
 /// One NLRI of any family and its routes from all peers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RibGeneric {
-    /// ADD-PATH subtype (RFC 8050): every entry has a path identifier.
+    /// ADD-PATH subtype RIB_GENERIC_ADDPATH (RFC 8050).
     pub add_path: bool,
     /// Sequence number of the record in the dump.
     pub sequence_number: u32,
@@ -44,8 +53,13 @@ pub struct RibGeneric {
     pub afi: Afi,
     /// The subsequent address family.
     pub safi: Safi,
-    /// The single NLRI, raw, as it would appear in MP_REACH_NLRI (without
-    /// path identifier).
+    /// The path identifier in front of the NLRI: `Some` exactly for an
+    /// ADD-PATH record in the RFC 8050 layout (whose entries then have
+    /// none); `None` for RIB_GENERIC and for the OpenBGPD/GoBGP layout
+    /// (whose entries all have one).
+    pub path_id: Option<PathId>,
+    /// The single NLRI, raw, as it would appear in MP_REACH_NLRI, without
+    /// path identifier.
     pub nlri: Bytes,
     /// The routes.
     pub entries: Vec<RibEntry>,
@@ -76,26 +90,45 @@ pub fn nlri_len(afi: Afi, safi: Safi, buf: &[u8]) -> Option<usize> {
 impl RibGeneric {
     /// Decodes the body of subtype 6 or 12.
     pub fn decode(subtype: u16, body: Bytes) -> Result<Self, DecodeError> {
-        if !is_subtype(subtype) {
-            return Err(DecodeError::Invalid {
+        match subtype {
+            RIB_GENERIC => Self::decode_layout(body, false, false),
+            RIB_GENERIC_ADDPATH => {
+                let rfc = Self::decode_layout(body.clone(), true, true);
+                match rfc {
+                    Ok(r) => Ok(r),
+                    Err(e) => Self::decode_layout(body, true, false).map_err(|_| e),
+                }
+            }
+            _ => Err(DecodeError::Invalid {
                 what: "RIB_GENERIC subtype",
-            });
+            }),
         }
-        let add_path = subtype == RIB_GENERIC_ADDPATH;
+    }
+
+    /// Decodes one layout; with ADD-PATH the body must be used up exactly,
+    /// as that is what tells the two layouts apart.
+    fn decode_layout(body: Bytes, add_path: bool, id_in_nlri: bool) -> Result<Self, DecodeError> {
         let mut c = Cursor::new(body, "TABLE_DUMP_V2 RIB_GENERIC record");
         let sequence_number = c.u32()?;
         let afi = Afi::from(c.u16()?);
         let safi = Safi::from(c.u8()?);
+        let path_id = if id_in_nlri { Some(c.u32()?) } else { None };
         let len = nlri_len(afi, safi, c.peek()).ok_or(DecodeError::Truncated {
             what: "RIB_GENERIC NLRI",
         })?;
         let nlri = c.bytes(len)?;
-        let entries = decode_entries(&mut c, add_path)?;
+        let entries = decode_entries(&mut c, add_path && !id_in_nlri)?;
+        if add_path && c.remaining() != 0 {
+            return Err(DecodeError::Invalid {
+                what: "RIB_GENERIC_ADDPATH record length",
+            });
+        }
         Ok(RibGeneric {
             add_path,
             sequence_number,
             afi,
             safi,
+            path_id,
             nlri,
             entries,
         })
@@ -117,12 +150,28 @@ impl RibGeneric {
 
     /// Appends the body (without common header). The NLRI is written as
     /// it is; it must be one NLRI of the family for the record to decode.
+    /// Fails when the path identifiers fit neither layout: without
+    /// `add_path` none may be present; with it, either
+    /// [`RibGeneric::path_id`] or every entry's.
     pub fn encode(&self, buf: &mut BytesMut) -> Result<(), EncodeError> {
+        let in_entries = match (self.add_path, self.path_id) {
+            (false, None) => false,
+            (true, Some(_)) => false,
+            (true, None) => true,
+            (false, Some(_)) => {
+                return Err(EncodeError::Invalid {
+                    what: "RIB_GENERIC path identifier without ADD-PATH subtype",
+                });
+            }
+        };
         buf.put_u32(self.sequence_number);
         buf.put_u16(self.afi.to_u16());
         buf.put_u8(self.safi.to_u8());
+        if let Some(id) = self.path_id {
+            buf.put_u32(id);
+        }
         buf.put_slice(&self.nlri);
-        encode_entries(&self.entries, self.add_path, buf)
+        encode_entries(&self.entries, in_entries, buf)
     }
 }
 
@@ -148,19 +197,30 @@ mod tests {
     proptest! {
         #[test]
         fn round_trip(
-            add_path: bool,
+            layout in 0u8..3,
             sequence_number: u32,
+            id: u32,
             afi in prop_oneof![Just(1u16), Just(2u16)],
             safi in prop_oneof![Just(1u8), Just(4u8), Just(128u8)],
             nlri in arb_nlri(),
-            entries in Just(()).prop_flat_map(move |_| crate::mrt::rib_entry::strategies::entries(false)),
+            entries in crate::mrt::rib_entry::strategies::entries(false),
         ) {
+            // 0: RIB_GENERIC; 1: ADD-PATH, RFC 8050 layout; 2: ADD-PATH,
+            // path identifiers in the entries.
             let entries = entries
                 .into_iter()
                 .enumerate()
-                .map(|(i, mut e)| { e.path_id = add_path.then_some(i as u32); e })
+                .map(|(i, mut e)| { e.path_id = (layout == 2).then_some(i as u32); e })
                 .collect();
-            let r = RibGeneric { add_path, sequence_number, afi: afi.into(), safi: safi.into(), nlri, entries };
+            let r = RibGeneric {
+                add_path: layout != 0,
+                sequence_number,
+                afi: afi.into(),
+                safi: safi.into(),
+                path_id: (layout == 1).then_some(id),
+                nlri,
+                entries,
+            };
             let mut buf = BytesMut::new();
             r.encode(&mut buf).unwrap();
             prop_assert_eq!(RibGeneric::decode(r.subtype(), buf.freeze()).unwrap(), r);
@@ -170,6 +230,34 @@ mod tests {
         fn never_panics(sub in 5u16..13, body in strategies::bytes(80)) {
             let _ = RibGeneric::decode(sub, body);
         }
+    }
+
+    #[test]
+    fn both_add_path_layouts() {
+        // VPNv4 NLRI 112 bits: label, RD, 10.0.0.0/24 (14 octets).
+        let nlri: &[u8] = &[112, 0, 0, 1, 0, 0, 0, 100, 0, 0, 0, 1, 10, 0, 0];
+        let rfc = [
+            &[0, 0, 0, 9, 0, 1, 128, 0, 0, 0, 7][..],
+            nlri,
+            &[0, 1, 0, 3, 0, 0, 0, 5, 0, 0],
+        ]
+        .concat();
+        let r = RibGeneric::decode(RIB_GENERIC_ADDPATH, Bytes::from(rfc)).unwrap();
+        assert_eq!(
+            (r.path_id, r.nlri.len(), r.entries[0].path_id),
+            (Some(7), 15, None)
+        );
+        let gobgp = [
+            &[0, 0, 0, 9, 0, 1, 128][..],
+            nlri,
+            &[0, 1, 0, 3, 0, 0, 0, 5, 0, 0, 0, 7, 0, 0],
+        ]
+        .concat();
+        let r = RibGeneric::decode(RIB_GENERIC_ADDPATH, Bytes::from(gobgp)).unwrap();
+        assert_eq!(
+            (r.path_id, r.nlri.len(), r.entries[0].path_id),
+            (None, 15, Some(7))
+        );
     }
 
     #[test]
