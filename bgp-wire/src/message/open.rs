@@ -37,7 +37,9 @@ use super::header::{HEADER_LEN, Header, MessageType};
 use crate::afi::AfiSafi;
 use crate::capability::four_octet_as::AS_TRANS;
 use crate::capability::reader::Reader;
-use crate::capability::{AddPath, BgpRole, Capability, GracefulRestart, malformed};
+use crate::capability::{
+    AddPath, BgpRole, Capability, ExtendedNextHop, GracefulRestart, malformed,
+};
 use crate::context::{MAX_MESSAGE_LEN, SessionContext};
 use crate::error::{DecodeError, EncodeError, OpenMessageSubcode};
 
@@ -246,6 +248,57 @@ impl Open {
             }
         }
         Ok(role)
+    }
+
+    /// The session context both speakers agree on once each has the
+    /// other's OPEN (`local` is ours, `remote` the peer's): 4-octet AS
+    /// numbers and extended messages when both announced them (RFC 6793,
+    /// RFC 8654), ADD-PATH directions per family (RFC 7911, see
+    /// [`AddPath::negotiate`]) and the extended next hop pairs both listed
+    /// (RFC 8950). Capabilities of the same code announced several times are
+    /// merged.
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use bgp_wire::{Capability, Open};
+    ///
+    /// let a = Open::new(65001, 90, Ipv4Addr::new(10, 0, 0, 1),
+    ///     vec![Capability::FourOctetAs(65001), Capability::ExtendedMessage]);
+    /// let b = Open::new(65002, 90, Ipv4Addr::new(10, 0, 0, 2),
+    ///     vec![Capability::FourOctetAs(65002)]);
+    /// let ctx = Open::negotiate(&a, &b);
+    /// assert!(ctx.four_octet_as);
+    /// assert!(!ctx.extended_message);
+    /// ```
+    pub fn negotiate(local: &Open, remote: &Open) -> SessionContext {
+        let both = |code| local.has_capability(code) && remote.has_capability(code);
+        let mut ctx = SessionContext::default()
+            .with_four_octet_as(both(crate::capability::four_octet_as::CODE))
+            .with_extended_message(both(crate::capability::extended_message::CODE));
+        let add_path = |o: &Open| AddPath {
+            families: o
+                .capabilities()
+                .filter_map(|c| match c {
+                    Capability::AddPath(a) => Some(a.families.iter().copied()),
+                    _ => None,
+                })
+                .flatten()
+                .collect(),
+        };
+        for (family, direction) in AddPath::negotiate(&add_path(local), &add_path(remote)) {
+            ctx.set_add_path(family, direction, true);
+        }
+        let enh = |o: &Open| ExtendedNextHop {
+            entries: o
+                .capabilities()
+                .filter_map(|c| match c {
+                    Capability::ExtendedNextHop(e) => Some(e.entries.iter().copied()),
+                    _ => None,
+                })
+                .flatten()
+                .collect(),
+        };
+        ExtendedNextHop::negotiate(&enh(local), &enh(remote), ctx)
     }
 
     /// Checks the sender's AS number ([`Open::effective_as`]) against the
@@ -711,6 +764,39 @@ mod tests {
         assert_eq!(extra.unwrap_err().code().to_pair(), (2, 0));
         let two = Open::decode(hex("04fde900b40a000001080206090103090104"), &ctx).unwrap();
         assert_eq!(two.role().unwrap_err().code().to_pair(), (2, 11));
+    }
+
+    #[test]
+    fn negotiate_add_path_and_next_hop() {
+        use crate::afi::Afi;
+        use crate::capability::{AddPathFamily, ExtendedNextHopEntry};
+        use crate::context::Direction;
+        let caps = |sr| {
+            vec![
+                Capability::AddPath(AddPath {
+                    families: vec![AddPathFamily {
+                        family: AfiSafi::IPV4_UNICAST,
+                        send_receive: sr,
+                    }],
+                }),
+                Capability::ExtendedNextHop(ExtendedNextHop {
+                    entries: vec![ExtendedNextHopEntry {
+                        family: AfiSafi::IPV4_UNICAST,
+                        next_hop_afi: Afi::Ipv6,
+                    }],
+                }),
+            ]
+        };
+        let id = Ipv4Addr::new(10, 0, 0, 1);
+        let local = Open::new(1, 90, id, caps(SendReceive::Receive));
+        let remote = Open::new(2, 90, id, caps(SendReceive::Both));
+        let ctx = Open::negotiate(&local, &remote);
+        assert!(ctx.add_path(AfiSafi::IPV4_UNICAST, Direction::Receive));
+        assert!(!ctx.add_path(AfiSafi::IPV4_UNICAST, Direction::Send));
+        assert!(ctx.extended_next_hop(AfiSafi::IPV4_UNICAST, Afi::Ipv6));
+        assert!(!ctx.four_octet_as);
+        let plain = Open::new(2, 90, id, vec![]);
+        assert_eq!(Open::negotiate(&local, &plain), SessionContext::default());
     }
 
     #[test]
