@@ -112,6 +112,9 @@ impl AddPath {
 
 impl fmt::Display for AddPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.families.is_empty() {
+            return f.write_str("(no families)");
+        }
         for (i, fam) in self.families.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;

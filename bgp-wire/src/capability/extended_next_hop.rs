@@ -93,6 +93,9 @@ impl ExtendedNextHop {
 
 impl fmt::Display for ExtendedNextHop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.entries.is_empty() {
+            return f.write_str("(no families)");
+        }
         for (i, e) in self.entries.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;

@@ -63,7 +63,7 @@ impl RouteRefreshSubtype {
 impl fmt::Display for RouteRefreshSubtype {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RouteRefreshSubtype::Normal => f.write_str("route refresh"),
+            RouteRefreshSubtype::Normal => f.write_str("normal"),
             RouteRefreshSubtype::BeginningOfRouteRefresh => f.write_str("BoRR"),
             RouteRefreshSubtype::EndOfRouteRefresh => f.write_str("EoRR"),
             RouteRefreshSubtype::Other(v) => write!(f, "subtype {v}"),
@@ -196,7 +196,10 @@ impl RouteRefresh {
 
 impl fmt::Display for RouteRefresh {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.subtype, self.family)?;
+        write!(f, "ROUTE-REFRESH {}", self.family)?;
+        if self.subtype != RouteRefreshSubtype::Normal {
+            write!(f, " {}", self.subtype)?;
+        }
         if !self.orf.is_empty() {
             write!(f, " ({} octets of ORF entries)", self.orf.len())?;
         }
@@ -230,5 +233,17 @@ mod tests {
         let other = RouteRefresh::decode(Bytes::from_static(&[0, 1, 7, 1, 1]), &ctx).unwrap();
         assert_eq!(other.subtype, RouteRefreshSubtype::Other(7));
         assert!(other.check_orf(false).is_ok());
+        assert_eq!(
+            other.to_string(),
+            "ROUTE-REFRESH ipv4-unicast subtype 7 (1 octets of ORF entries)"
+        );
+        assert_eq!(
+            RouteRefresh::with_subtype(
+                AfiSafi::IPV6_UNICAST,
+                RouteRefreshSubtype::EndOfRouteRefresh
+            )
+            .to_string(),
+            "ROUTE-REFRESH ipv6-unicast EoRR"
+        );
     }
 }
