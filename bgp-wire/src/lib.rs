@@ -25,6 +25,6 @@ pub use capability::Capability;
 pub use context::{Direction, SessionContext};
 pub use error::{DecodeError, EncodeError, ErrorCode};
 pub use message::keepalive::Keepalive;
-pub use message::notification::Notification;
-pub use message::open::{Open, OptionalParameter};
+pub use message::notification::{Notification, ShutdownCommunication};
+pub use message::open::{Open, OptionalParameter, ParametersFormat};
 pub use message::route_refresh::{RouteRefresh, RouteRefreshSubtype};
