@@ -8,6 +8,7 @@
 //!
 //! Module map, following the protocol's structure:
 //! - [`afi`]: address families;
+//! - [`capability`]: the capabilities of the OPEN message;
 //! - [`nlri`]: prefixes with optional ADD-PATH identifiers;
 //! - [`message`]: the header and the five message types;
 //! - [`error`]: NOTIFICATION codes and decode errors;
@@ -15,6 +16,7 @@
 //!   encoders.
 
 pub mod afi;
+pub mod capability;
 pub mod context;
 pub mod error;
 pub mod message;
@@ -22,5 +24,10 @@ pub mod mrt;
 pub mod nlri;
 
 pub use afi::{Afi, AfiSafi, Safi};
+pub use capability::Capability;
 pub use context::{Direction, SessionContext};
 pub use error::{DecodeError, EncodeError, ErrorCode};
+pub use message::keepalive::Keepalive;
+pub use message::notification::{Notification, ShutdownCommunication};
+pub use message::open::{Open, OptionalParameter, ParametersFormat};
+pub use message::route_refresh::{RouteRefresh, RouteRefreshSubtype};
