@@ -21,3 +21,4 @@ pub mod nlri;
 pub use afi::{Afi, AfiSafi, Safi};
 pub use context::{Direction, SessionContext};
 pub use error::{DecodeError, EncodeError, ErrorCode};
+pub mod attribute;
