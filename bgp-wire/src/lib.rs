@@ -9,16 +9,22 @@
 //! Module map, following the protocol's structure:
 //! - [`afi`]: address families;
 //! - [`nlri`]: prefixes with optional ADD-PATH identifiers;
+//! - [`attribute`]: path attributes, the attribute set and RFC 7606 error handling;
 //! - [`message`]: the header and the five message types;
 //! - [`error`]: NOTIFICATION codes and decode errors.
 
 pub mod afi;
+pub mod attribute;
 pub mod context;
 pub mod error;
 pub mod message;
 pub mod nlri;
 
 pub use afi::{Afi, AfiSafi, Safi};
+pub use attribute::{
+    Action, AsPath, DecodedAttributes, ErrorReport, MpNextHop, MpReachNlri, MpUnreachNlri,
+    PathAttributes, PeerType, RawAttribute,
+};
 pub use context::{Direction, SessionContext};
 pub use error::{DecodeError, EncodeError, ErrorCode};
-pub mod attribute;
+pub use message::update::Update;

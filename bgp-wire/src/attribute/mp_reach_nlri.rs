@@ -286,7 +286,6 @@ pub(crate) fn put_nlri(n: &Nlri, add_path: bool, buf: &mut BytesMut) {
 }
 
 /// Octets one prefix takes with or without a path identifier.
-#[allow(dead_code)]
 pub(crate) fn nlri_len(n: &Nlri, add_path: bool) -> usize {
     (if add_path { 4 } else { 0 }) + 1 + usize::from(n.prefix.prefix_len()).div_ceil(8)
 }

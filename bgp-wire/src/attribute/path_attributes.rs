@@ -93,8 +93,16 @@ pub struct PathAttributes {
     pub otc: Option<u32>,
     /// Every other attribute, raw, in the order received.
     pub unknown: Vec<RawAttribute>,
-    flags: [u8; KNOWN.len()],
+    /// The flags octets received that differ from the usual ones, for
+    /// byte-exact re-encoding (`ReceivedFlags::default()` when building a
+    /// set).
+    pub received_flags: ReceivedFlags,
 }
+
+/// The flags octets of known attributes that were received with unusual
+/// flags (see [`PathAttributes::received_flags`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct ReceivedFlags([u8; KNOWN.len()]);
 
 /// What [`PathAttributes::decode`] returns: the attribute set, the
 /// multiprotocol NLRI attributes, and the RFC 7606 report.
@@ -306,7 +314,7 @@ impl PathAttributes {
 
     fn flags_for(&self, code: u8) -> Flags {
         let stored = slot(code)
-            .and_then(|s| self.flags.get(s))
+            .and_then(|s| self.received_flags.0.get(s))
             .copied()
             .unwrap_or(0);
         if stored != 0 {
@@ -448,9 +456,9 @@ impl PathAttributes {
 
     /// The flags octet the attribute with this type code was received with,
     /// when it differs from the usual one; `None` otherwise.
-    pub fn received_flags(&self, code: u8) -> Option<Flags> {
+    pub fn flags_received(&self, code: u8) -> Option<Flags> {
         slot(code)
-            .and_then(|s| self.flags.get(s))
+            .and_then(|s| self.received_flags.0.get(s))
             .filter(|f| **f != 0)
             .map(|f| Flags(*f))
     }
@@ -458,7 +466,7 @@ impl PathAttributes {
     /// Forgets every received flags octet, so that encoding writes the
     /// usual flags.
     pub fn clear_received_flags(&mut self) {
-        self.flags = [0; KNOWN.len()];
+        self.received_flags = ReceivedFlags::default();
     }
 
     /// The set as it should be passed on to another peer (RFC 4271 5 and
@@ -659,7 +667,9 @@ impl DecodedAttributes {
                 let canonical =
                     raw.flags.0 & !Flags::EXTENDED_LENGTH == category && usual_len == got_len;
                 if !canonical {
-                    if let Some(s) = slot(code).and_then(|s| self.attributes.flags.get_mut(s)) {
+                    if let Some(s) =
+                        slot(code).and_then(|s| self.attributes.received_flags.0.get_mut(s))
+                    {
                         *s = raw.flags.0;
                     }
                 }

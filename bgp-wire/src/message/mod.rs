@@ -1,3 +1,4 @@
 //! BGP messages (RFC 4271 section 4 and extensions).
 
 pub mod header;
+pub mod update;
