@@ -65,16 +65,16 @@ impl fmt::Display for Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum PeerType {
     /// An internal (iBGP) peer, or a confederation peer: LOCAL_PREF is
-    /// expected and required when NLRI are present. Also the right choice
-    /// when replaying MRT data, where nothing should be dropped.
-    #[default]
+    /// expected and required when NLRI are present.
     Internal,
     /// An external (eBGP) peer: a received LOCAL_PREF is discarded.
     External,
-    /// An external peer inside One Administrative Domain
-    /// (draft-ietf-idr-one-administrative-domain): LOCAL_PREF is accepted
-    /// and checked as from an internal peer, but not required.
-    ExternalOad,
+    /// A peer whose LOCAL_PREF is accepted and checked but not required: an
+    /// external peer inside One Administrative Domain
+    /// (draft-ietf-idr-one-administrative-domain), or any peer when the
+    /// session type is not known (MRT replay, captures). The default.
+    #[default]
+    Oad,
 }
 
 /// One problem found in an UPDATE's attributes.

@@ -5,6 +5,8 @@
 //! identifiers when the session negotiated them for the family); the next
 //! hop is 4 octets, 16 octets (global) or 32 octets (global and
 //! link-local), and IPv4 prefixes may have an IPv6 next hop (RFC 8950).
+//! An IPv4 next hop for IPv6 prefixes is accepted only when the session
+//! context allows it (`SessionContext::extended_next_hop(family, Afi::Ipv4)`).
 //! Every other family keeps its next hop and NLRI as opaque bytes.
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -66,17 +68,21 @@ impl MpNextHop {
         }
     }
 
-    fn decode(family: AfiSafi, nh: &Bytes) -> Result<MpNextHop, Malformed> {
+    fn decode(family: AfiSafi, nh: &Bytes, ctx: &SessionContext) -> Result<MpNextHop, Malformed> {
         if !family.is_ip_prefix_family() {
             return Ok(MpNextHop::Opaque(nh.clone()));
         }
         let v6 = |b: &[u8]| b.first_chunk::<16>().map(|a| Ipv6Addr::from(*a));
         match (family.afi, nh.len()) {
-            (Afi::Ipv4, 4) => Ok(MpNextHop::Ipv4(
-                nh.first_chunk::<4>()
-                    .map(|a| Ipv4Addr::from(*a))
-                    .unwrap_or(Ipv4Addr::UNSPECIFIED),
-            )),
+            (Afi::Ipv4, 4) | (Afi::Ipv6, 4)
+                if family.afi == Afi::Ipv4 || ctx.extended_next_hop(family, Afi::Ipv4) =>
+            {
+                Ok(MpNextHop::Ipv4(
+                    nh.first_chunk::<4>()
+                        .map(|a| Ipv4Addr::from(*a))
+                        .unwrap_or(Ipv4Addr::UNSPECIFIED),
+                ))
+            }
             (_, 16) => Ok(MpNextHop::Ipv6 {
                 global: v6(nh).unwrap_or(Ipv6Addr::UNSPECIFIED),
                 link_local: None,
@@ -130,6 +136,10 @@ pub struct MpMalformed {
 pub struct MpReachNlri {
     /// The address family of the NLRI.
     pub family: AfiSafi,
+    /// The attribute flags to encode with: optional non-transitive, plus
+    /// Extended Length when it was received so (kept for byte-exact
+    /// re-encoding).
+    pub flags: super::Flags,
     /// The next hop.
     pub next_hop: MpNextHop,
     /// The octet after the next hop (Number of SNPAs in RFC 2858, reserved
@@ -150,6 +160,7 @@ impl MpReachNlri {
             put_nlri(n, add_path, &mut b);
         }
         MpReachNlri {
+            flags: super::Flags::OPTIONAL_NON_TRANSITIVE,
             family,
             next_hop,
             reserved: 0,
@@ -163,6 +174,7 @@ impl MpReachNlri {
     /// decode: the NLRI field as bytes.
     pub fn new_opaque(family: AfiSafi, next_hop: MpNextHop, nlri: Bytes) -> Self {
         MpReachNlri {
+            flags: super::Flags::OPTIONAL_NON_TRANSITIVE,
             family,
             next_hop,
             reserved: 0,
@@ -191,7 +203,7 @@ impl MpReachNlri {
             return Err(err("MP_REACH_NLRI next hop overruns the attribute"));
         }
         let next_hop =
-            MpNextHop::decode(family, &value.slice(4..nh_end)).map_err(|m| MpMalformed {
+            MpNextHop::decode(family, &value.slice(4..nh_end), ctx).map_err(|m| MpMalformed {
                 family: Some(family),
                 malformed: m,
             })?;
@@ -206,6 +218,7 @@ impl MpReachNlri {
             (false, 0)
         };
         Ok(MpReachNlri {
+            flags: super::Flags::OPTIONAL_NON_TRANSITIVE,
             family,
             next_hop,
             reserved,

@@ -14,6 +14,10 @@ use crate::nlri::{self, Nlri, NlriIter};
 pub struct MpUnreachNlri {
     /// The address family of the withdrawn NLRI.
     pub family: AfiSafi,
+    /// The attribute flags to encode with: optional non-transitive, plus
+    /// Extended Length when it was received so (kept for byte-exact
+    /// re-encoding).
+    pub flags: super::Flags,
     withdrawn: Bytes,
     add_path: bool,
     count: usize,
@@ -28,6 +32,7 @@ impl MpUnreachNlri {
             put_nlri(n, add_path, &mut b);
         }
         MpUnreachNlri {
+            flags: super::Flags::OPTIONAL_NON_TRANSITIVE,
             family,
             withdrawn: b.freeze(),
             add_path,
@@ -38,6 +43,7 @@ impl MpUnreachNlri {
     /// Builds the attribute for a family this crate does not decode.
     pub fn new_opaque(family: AfiSafi, withdrawn: Bytes) -> Self {
         MpUnreachNlri {
+            flags: super::Flags::OPTIONAL_NON_TRANSITIVE,
             family,
             withdrawn,
             add_path: false,
@@ -72,6 +78,7 @@ impl MpUnreachNlri {
             (false, 0)
         };
         Ok(MpUnreachNlri {
+            flags: super::Flags::OPTIONAL_NON_TRANSITIVE,
             family,
             withdrawn,
             add_path,

@@ -38,6 +38,9 @@ const KNOWN: [u8; 17] = [
     tc::OTC,
 ];
 
+/// BGPsec_PATH (RFC 8205), which takes AS_PATH's place.
+const BGPSEC_PATH: u8 = 33;
+
 fn slot(code: u8) -> Option<usize> {
     KNOWN.iter().position(|&c| c == code)
 }
@@ -256,7 +259,11 @@ impl PathAttributes {
                 }
             };
             missing(tc::ORIGIN, a.origin.is_some());
-            missing(tc::AS_PATH, a.as_path.is_some());
+            // RFC 8205 4: BGPsec_PATH (33) replaces AS_PATH.
+            missing(
+                tc::AS_PATH,
+                a.as_path.is_some() || seen.contains(BGPSEC_PATH),
+            );
             if has_nlri {
                 missing(tc::NEXT_HOP, a.next_hop.is_some());
             }
@@ -394,12 +401,14 @@ impl PathAttributes {
             }
             tc::MP_REACH_NLRI => {
                 if let Some(m) = mp_reach {
-                    put(m.value_len(ctx), &|b| m.encode_value(ctx, b))?;
+                    put_header(m.flags, code, m.value_len(ctx), buf);
+                    m.encode_value(ctx, buf);
                 }
             }
             tc::MP_UNREACH_NLRI => {
                 if let Some(m) = mp_unreach {
-                    put(m.value_len(ctx), &|b| m.encode_value(ctx, b))?;
+                    put_header(m.flags, code, m.value_len(ctx), buf);
+                    m.encode_value(ctx, buf);
                 }
             }
             tc::EXTENDED_COMMUNITIES => {
@@ -698,9 +707,15 @@ impl DecodedAttributes {
                 },
             })
         } else if reach {
-            MpReachNlri::decode(&raw.value, ctx).map(|m| self.mp_reach = Some(m))
+            MpReachNlri::decode(&raw.value, ctx).map(|mut m| {
+                m.flags = raw.flags;
+                self.mp_reach = Some(m)
+            })
         } else {
-            MpUnreachNlri::decode(&raw.value, ctx).map(|m| self.mp_unreach = Some(m))
+            MpUnreachNlri::decode(&raw.value, ctx).map(|mut m| {
+                m.flags = raw.flags;
+                self.mp_unreach = Some(m)
+            })
         };
         match result {
             Ok(()) => Ok(()),
