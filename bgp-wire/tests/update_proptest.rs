@@ -202,7 +202,7 @@ proptest! {
     ) {
         attrs.origin.get_or_insert(Origin::Igp);
         attrs.as_path.get_or_insert_with(AsPath::empty);
-        attrs.next_hop.get_or_insert(Ipv4Addr::LOCALHOST);
+        attrs.next_hop = Some(Ipv4Addr::new(192, 0, 2, 1));
         let (family, prefixes) = if v6 { (AfiSafi::IPV6_UNICAST, p6) } else { (AfiSafi::IPV4_UNICAST, p4) };
         let mut ctx = SessionContext::default().with_four_octet_as(four).with_extended_message(ext);
         if add_path {

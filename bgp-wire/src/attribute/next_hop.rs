@@ -4,14 +4,30 @@
 use std::net::Ipv4Addr;
 
 use super::Malformed;
+use crate::error::UpdateMessageSubcode;
 
-/// Decodes the attribute value: exactly four octets (RFC 7606 7.3). Whether
-/// the address is usable (not 0.0.0.0, not the receiver's own address, on a
-/// shared subnet) is for the session layer to judge.
+/// Decodes the attribute value: exactly four octets (RFC 7606 7.3).
 pub fn decode(value: &[u8]) -> Result<Ipv4Addr, Malformed> {
     match value.first_chunk::<4>() {
         Some(a) if value.len() == 4 => Ok(Ipv4Addr::from(*a)),
         _ => Err(Malformed::length("NEXT_HOP length is not 4")),
+    }
+}
+
+/// Checks that a NEXT_HOP is a valid IP host address (RFC 4271 6.3: not
+/// 0.0.0.0, not the limited broadcast address, not multicast), which
+/// matters only when the UPDATE has NLRI in its NLRI field (with only
+/// MP_REACH_NLRI, NEXT_HOP is ignored, RFC 4760 3, and senders often put
+/// 0.0.0.0 there). The semantic checks of RFC 4271 6.3 (not the receiver's
+/// own address, on a shared subnet for eBGP) are for the session layer.
+pub fn check_host(ip: Ipv4Addr) -> Result<(), Malformed> {
+    if ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() {
+        Err(Malformed {
+            subcode: UpdateMessageSubcode::InvalidNextHopAttribute,
+            reason: "NEXT_HOP is not a valid host address",
+        })
+    } else {
+        Ok(())
     }
 }
 
@@ -26,6 +42,12 @@ mod tests {
         assert!(decode(&[10, 0, 0]).is_err());
         assert!(decode(&[10, 0, 0, 2, 0]).is_err());
         assert!(decode(&[]).is_err());
+        assert_eq!(
+            check_host(Ipv4Addr::UNSPECIFIED).unwrap_err().subcode,
+            UpdateMessageSubcode::InvalidNextHopAttribute
+        );
+        assert!(check_host(Ipv4Addr::new(224, 0, 0, 1)).is_err());
+        assert!(check_host(Ipv4Addr::new(10, 0, 0, 1)).is_ok());
     }
 
     proptest! {

@@ -239,7 +239,7 @@ impl PathAttributes {
                 );
                 continue;
             }
-            out.decode_one(raw, ctx, peer)?;
+            out.decode_one(raw, ctx, peer, has_nlri)?;
         }
         let a = &out.attributes;
         let mp_nlri = out
@@ -563,6 +563,7 @@ impl DecodedAttributes {
         raw: RawAttribute,
         ctx: &SessionContext,
         peer: PeerType,
+        has_nlri: bool,
     ) -> Result<(), DecodeError> {
         let code = raw.type_code;
         let Some(category) = expected_category(code) else {
@@ -636,7 +637,13 @@ impl DecodedAttributes {
                     }
                     a.as_path = Some(p);
                 }
-                tc::NEXT_HOP => a.next_hop = Some(super::next_hop::decode(v)?),
+                tc::NEXT_HOP => {
+                    let ip = super::next_hop::decode(v)?;
+                    if has_nlri {
+                        super::next_hop::check_host(ip)?;
+                    }
+                    a.next_hop = Some(ip);
+                }
                 tc::MULTI_EXIT_DISC => a.multi_exit_disc = Some(super::multi_exit_disc::decode(v)?),
                 tc::LOCAL_PREF => a.local_pref = Some(super::local_pref::decode(v)?),
                 tc::ATOMIC_AGGREGATE => {
@@ -744,5 +751,246 @@ impl DecodedAttributes {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attribute::Action;
+
+    fn hex(s: &str) -> Bytes {
+        Bytes::from(
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn run(block: &str, peer: PeerType, nlri: bool) -> Result<DecodedAttributes, DecodeError> {
+        let ctx = SessionContext::default().with_four_octet_as(true);
+        PathAttributes::decode(&hex(block), &ctx, peer, nlri)
+    }
+
+    const BASE: &str = "4001010040020602010000fde94003040a000002";
+
+    #[test]
+    fn size_stays_small() {
+        // One set per distinct path in a full table: keep an eye on it.
+        assert!(std::mem::size_of::<PathAttributes>() <= 400);
+    }
+
+    #[test]
+    fn per_attribute_actions() {
+        use UpdateMessageSubcode as S;
+        let cases: &[(&str, u8, Action, S)] = &[
+            (
+                "4001010340020602010000fde94003040a000002",
+                1,
+                Action::TreatAsWithdraw,
+                S::InvalidOriginAttribute,
+            ),
+            (
+                "c001010040020602010000fde94003040a000002",
+                1,
+                Action::TreatAsWithdraw,
+                S::AttributeFlagsError,
+            ),
+            (
+                "40010100400204020100004003040a000002",
+                2,
+                Action::TreatAsWithdraw,
+                S::MalformedAsPath,
+            ),
+            (
+                "4001010040020602010000000040030400000000",
+                2,
+                Action::TreatAsWithdraw,
+                S::MalformedAsPath,
+            ),
+            (
+                "4001010040020602010000fde94003040a0000028004030000ff",
+                4,
+                Action::TreatAsWithdraw,
+                S::AttributeLengthError,
+            ),
+            (
+                "4001010040020602010000fde94003040a000002400601ff",
+                6,
+                Action::AttributeDiscard,
+                S::AttributeLengthError,
+            ),
+            (
+                "4001010040020602010000fde94003040a000002c00706fde90a000001",
+                7,
+                Action::AttributeDiscard,
+                S::AttributeLengthError,
+            ),
+            (
+                "4001010040020602010000fde94003040a000002c0080300000a",
+                8,
+                Action::TreatAsWithdraw,
+                S::AttributeLengthError,
+            ),
+            (
+                "4001010040020602010000fde94003040a0000028009050a00000101",
+                9,
+                Action::TreatAsWithdraw,
+                S::AttributeLengthError,
+            ),
+            (
+                "4001010040020602010000fde94003040a000002800a00",
+                10,
+                Action::TreatAsWithdraw,
+                S::AttributeLengthError,
+            ),
+            (
+                "4001010040020602010000fde94003040a000002c0100400020001",
+                16,
+                Action::TreatAsWithdraw,
+                S::AttributeLengthError,
+            ),
+            (
+                "4001010040020602010000fde94003040a000002c0110302010a",
+                17,
+                Action::AttributeDiscard,
+                S::OptionalAttributeError,
+            ),
+            (
+                "4001010040020602010000fde94003040a000002c0200800000001000000010000",
+                32,
+                Action::TreatAsWithdraw,
+                S::AttributeLengthError,
+            ),
+            (
+                "4001010040020602010000fde94003040a000002c02303000001",
+                35,
+                Action::TreatAsWithdraw,
+                S::AttributeLengthError,
+            ),
+            (
+                "4001010040020602010000fde94003040000000000",
+                3,
+                Action::TreatAsWithdraw,
+                S::InvalidNextHopAttribute,
+            ),
+        ];
+        for (block, code, action, subcode) in cases {
+            // AS4_PATH is checked on a 2-octet session, the rest on 4-octet.
+            let ctx = SessionContext::default().with_four_octet_as(*code != 17);
+            let block = if *code == 17 {
+                block.replace("40020602010000fde9", "4002040201fde9")
+            } else {
+                block.to_string()
+            };
+            let d = PathAttributes::decode(&hex(&block), &ctx, PeerType::Oad, true).unwrap();
+            let p = d
+                .report
+                .problems
+                .iter()
+                .find(|p| p.type_code == *code)
+                .unwrap_or_else(|| panic!("{block}: {:?}", d.report));
+            assert_eq!((p.action, p.subcode), (*action, *subcode), "{block}");
+            assert_eq!(d.report.action(), Some(*action), "{block}");
+        }
+    }
+
+    #[test]
+    fn structure_and_duplicates() {
+        // overrun of the last attribute: treat-as-withdraw, earlier ones kept
+        let d = run(&format!("{BASE}c00808000000"), PeerType::Oad, true).unwrap();
+        assert_eq!(d.report.action(), Some(Action::TreatAsWithdraw));
+        assert_eq!(d.attributes.origin, Some(Origin::Igp));
+        // duplicate MED: the first is kept
+        let d = run(
+            &format!("{BASE}80040400000001800404000000ff"),
+            PeerType::Oad,
+            true,
+        )
+        .unwrap();
+        assert_eq!(d.attributes.multi_exit_disc, Some(1));
+        assert_eq!(d.report.action(), Some(Action::AttributeDiscard));
+        // duplicate MP_UNREACH: session reset
+        let e = run("800f03000201800f03000201", PeerType::Oad, false).unwrap_err();
+        assert_eq!(e.code().to_pair(), (3, 1));
+        assert_eq!(&e.data()[..], &hex("800f03000201")[..]);
+        // unrecognised well-known attribute: session reset with the attribute
+        let e = run(&format!("{BASE}40630100"), PeerType::Oad, true).unwrap_err();
+        assert_eq!(e.code().to_pair(), (3, 2));
+        assert_eq!(&e.data()[..], &hex("40630100")[..]);
+        // MP_REACH too short to name the family: session reset
+        let e = run("800e020002", PeerType::Oad, false).unwrap_err();
+        assert_eq!(e.code().to_pair(), (3, 9));
+        // MP_REACH malformed with a known family: AFI/SAFI disable
+        let d = run("800e0800020104010203040000", PeerType::Oad, false).unwrap();
+        assert_eq!(d.report.action(), Some(Action::AfiSafiDisable));
+        assert_eq!(
+            d.report.disabled_families().collect::<Vec<_>>(),
+            [crate::AfiSafi::IPV6_UNICAST]
+        );
+        // missing LOCAL_PREF only matters for internal peers
+        assert!(
+            run(BASE, PeerType::External, true)
+                .unwrap()
+                .report
+                .is_empty()
+        );
+        assert!(run(BASE, PeerType::Oad, true).unwrap().report.is_empty());
+        let d = run(BASE, PeerType::Internal, true).unwrap();
+        assert_eq!(d.report.problems[0].type_code, tc::LOCAL_PREF);
+        // no NLRI: nothing is mandatory
+        assert!(
+            run("", PeerType::Internal, false)
+                .unwrap()
+                .report
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn flags_survive_and_readvertisement() {
+        // ORIGIN with Extended Length on a 1-octet value, an unknown optional
+        // transitive and an unknown optional non-transitive attribute
+        let block = "50010001004002060201000000014003040a000002c0630101806401ff";
+        let ctx = SessionContext::default().with_four_octet_as(true);
+        let d = PathAttributes::decode(&hex(block), &ctx, PeerType::Oad, true).unwrap();
+        assert!(d.report.is_empty());
+        assert_eq!(d.attributes.flags_received(tc::ORIGIN), Some(Flags(0x50)));
+        let mut buf = BytesMut::new();
+        d.attributes.encode(&ctx, &mut buf).unwrap();
+        assert_eq!(buf.freeze(), hex(block));
+        let re = d.attributes.for_readvertisement();
+        assert_eq!(re.unknown.len(), 1);
+        assert_eq!(re.unknown[0].flags, Flags(0xe0));
+    }
+
+    #[test]
+    fn as4_generation_and_reconciliation() {
+        let mut a = PathAttributes {
+            origin: Some(Origin::Igp),
+            as_path: Some(AsPath::from_sequence(&[65001, 4_200_000_000])),
+            aggregator: Some(Aggregator {
+                asn: 4_200_000_001,
+                address: Ipv4Addr::new(192, 0, 2, 9),
+            }),
+            ..PathAttributes::default()
+        };
+        let old = SessionContext::default();
+        let mut buf = BytesMut::new();
+        a.encode(&old, &mut buf).unwrap();
+        let mut d = PathAttributes::decode(&buf.freeze(), &old, PeerType::Oad, false)
+            .unwrap()
+            .attributes;
+        assert_eq!(d.as_path.as_ref().unwrap().to_string(), "65001 23456");
+        assert_eq!(d.aggregator.unwrap().asn, 23456);
+        assert_eq!(d.reconcile_as4(), Reconciliation::Merged);
+        assert_eq!(d, a);
+        a.as4_path = None;
+        let new = SessionContext::default().with_four_octet_as(true);
+        let mut buf = BytesMut::new();
+        a.encode(&new, &mut buf).unwrap();
+        let d = PathAttributes::decode(&buf.freeze(), &new, PeerType::Oad, false).unwrap();
+        assert_eq!(d.attributes, a);
     }
 }
