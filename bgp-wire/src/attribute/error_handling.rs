@@ -125,7 +125,9 @@ impl ErrorReport {
     }
 
     /// Whether the routes of the UPDATE must be treated as withdrawn (the
-    /// strongest action is treat-as-withdraw or stronger).
+    /// strongest action is treat-as-withdraw or stronger): the prefixes of
+    /// the NLRI field *and* of MP_REACH_NLRI are then withdrawals
+    /// (RFC 7606 2), and MP_UNREACH_NLRI is still honoured.
     pub fn treat_as_withdraw(&self) -> bool {
         self.action() >= Some(Action::TreatAsWithdraw)
     }

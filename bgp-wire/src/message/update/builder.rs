@@ -11,6 +11,30 @@
 //! Routes field or MP_UNREACH_NLRI), [`end_of_rib`] writes the End-of-RIB
 //! marker. Path identifiers are written exactly when
 //! `ctx.add_path_send(family)` (0 for a prefix without one).
+//!
+//! ```
+//! use std::net::Ipv4Addr;
+//! use bgp_wire::{AfiSafi, SessionContext, Update};
+//! use bgp_wire::attribute::{AsPath, Origin, PathAttributes};
+//! use bgp_wire::message::update::builder;
+//! use bgp_wire::nlri::Nlri;
+//!
+//! let attrs = PathAttributes {
+//!     origin: Some(Origin::Igp),
+//!     as_path: Some(AsPath::from_sequence(&[65001])),
+//!     next_hop: Some(Ipv4Addr::new(192, 0, 2, 1)),
+//!     ..PathAttributes::default()
+//! };
+//! let prefixes: Vec<Nlri> = (0..2000u32)
+//!     .map(|i| Nlri::new(format!("10.{}.{}.0/24", i / 256, i % 256).parse().unwrap()))
+//!     .collect();
+//! let ctx = SessionContext::default();
+//! let msgs = builder::announce(&ctx, AfiSafi::IPV4_UNICAST, &attrs, None, &prefixes).unwrap();
+//! assert_eq!(msgs.len(), 2); // 4,096-octet messages hold about 1,000 /24s each
+//! assert!(msgs.iter().all(|m| m.len() <= 4096));
+//! let first = Update::decode(msgs[0].slice(19..), &ctx).unwrap();
+//! assert_eq!(first.nlri().next(), Some(prefixes[0]));
+//! ```
 
 use bytes::{BufMut, Bytes, BytesMut};
 
