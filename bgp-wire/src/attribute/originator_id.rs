@@ -1,0 +1,32 @@
+//! ORIGINATOR_ID (type code 9, RFC 4456 8).
+
+use super::Malformed;
+use std::net::Ipv4Addr;
+
+/// Decodes the attribute value: exactly four octets (RFC  optional non-transitive, the route reflection originator's BGP Identifier:7606 7.9).
+pub fn decode(value: &[u8]) -> Result<Ipv4Addr, Malformed> {
+    match value.first_chunk::<4>() {
+        Some(a) if value.len() == 4 => Ok(Ipv4Addr::from(*a)),
+        _ => Err(Malformed::length("ORIGINATOR_ID length is not 4")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn lengths() {
+        assert!(decode(&[0, 0, 0]).is_err());
+        assert!(decode(&[0, 0, 0, 0, 0]).is_err());
+        assert!(decode(&[0, 0, 0, 100]).is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(v in any::<u32>().prop_map(Ipv4Addr::from)) {
+            prop_assert_eq!(decode(&v.octets()), Ok(v));
+        }
+    }
+}
