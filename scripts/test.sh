@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# System packages. The interop and FIB tests of later crates need bird2, frr,
-# gobgpd and iproute2; the MRT tests compare against Debian's bgpdump when it is
-# there. Installing needs root; without it we say so and go on.
-PKGS=(iproute2 bgpdump)
+# System packages. The interop and FIB tests need bird2, frr, gobgpd and
+# iproute2 (network namespaces); the MRT tests compare against Debian's
+# bgpdump when it is there. Installing needs root; without it we say so and
+# go on, and the tests that need them say they were skipped.
+PKGS=(iproute2 bgpdump bird2 frr gobgpd)
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
     missing=()
     for p in "${PKGS[@]}"; do
@@ -20,8 +21,18 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
             step "installing ${missing[*]}"
             export DEBIAN_FRONTEND=noninteractive
+            # The daemons must not start as system services on install: the
+            # tests start their own instances, in their own namespaces.
+            # policy-rc.d is Debian's switch for that; we remove ours after.
+            own_policy=0
+            if [ ! -e /usr/sbin/policy-rc.d ]; then
+                printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+                chmod +x /usr/sbin/policy-rc.d
+                own_policy=1
+            fi
             apt-get update -qq
             apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+            if [ "$own_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
         else
             echo "not root: cannot install ${missing[*]}; tests that need them will say they were skipped"
         fi
