@@ -2,12 +2,10 @@
 
 use super::Malformed;
 
-/// Decodes the attribute value: exactly four octets (RFC  well-known, sent to internal peers only:7606 7.5).
+/// Decodes the attribute value: exactly four octets (RFC 7606 7.5). LOCAL_PREF
+/// is well-known and sent to internal peers only (RFC 4271 5.1.5).
 pub fn decode(value: &[u8]) -> Result<u32, Malformed> {
-    match value.first_chunk::<4>() {
-        Some(a) if value.len() == 4 => Ok(u32::from_be_bytes(*a)),
-        _ => Err(Malformed::length("LOCAL_PREF length is not 4")),
-    }
+    super::four_octets(value, "LOCAL_PREF length is not 4").map(u32::from_be_bytes)
 }
 
 #[cfg(test)]

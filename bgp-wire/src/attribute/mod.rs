@@ -175,6 +175,16 @@ impl Malformed {
     }
 }
 
+/// The value of an attribute that is exactly four octets long (LOCAL_PREF,
+/// MULTI_EXIT_DISC, ORIGINATOR_ID, OTC); any other length is an Attribute
+/// Length Error with the given reason.
+pub(crate) fn four_octets(value: &[u8], reason: &'static str) -> Result<[u8; 4], Malformed> {
+    match value.first_chunk::<4>() {
+        Some(a) if value.len() == 4 => Ok(*a),
+        _ => Err(Malformed::length(reason)),
+    }
+}
+
 impl fmt::Display for Malformed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.subcode, self.reason)

@@ -2,12 +2,10 @@
 
 use super::Malformed;
 
-/// Decodes the attribute value: exactly four octets (RFC  optional non-transitive:7606 7.4).
+/// Decodes the attribute value: exactly four octets (RFC 7606 7.4). MED is
+/// optional non-transitive (RFC 4271 5.1.4).
 pub fn decode(value: &[u8]) -> Result<u32, Malformed> {
-    match value.first_chunk::<4>() {
-        Some(a) if value.len() == 4 => Ok(u32::from_be_bytes(*a)),
-        _ => Err(Malformed::length("MULTI_EXIT_DISC length is not 4")),
-    }
+    super::four_octets(value, "MULTI_EXIT_DISC length is not 4").map(u32::from_be_bytes)
 }
 
 #[cfg(test)]

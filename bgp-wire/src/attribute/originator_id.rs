@@ -3,12 +3,10 @@
 use super::Malformed;
 use std::net::Ipv4Addr;
 
-/// Decodes the attribute value: exactly four octets (RFC  optional non-transitive, the route reflection originator's BGP Identifier:7606 7.9).
+/// Decodes the attribute value: exactly four octets (RFC 7606 7.9), the BGP
+/// Identifier of the route's originator in the reflecting AS (RFC 4456 8).
 pub fn decode(value: &[u8]) -> Result<Ipv4Addr, Malformed> {
-    match value.first_chunk::<4>() {
-        Some(a) if value.len() == 4 => Ok(Ipv4Addr::from(*a)),
-        _ => Err(Malformed::length("ORIGINATOR_ID length is not 4")),
-    }
+    super::four_octets(value, "ORIGINATOR_ID length is not 4").map(Ipv4Addr::from)
 }
 
 #[cfg(test)]

@@ -2,12 +2,10 @@
 
 use super::Malformed;
 
-/// Decodes the attribute value: exactly four octets (RFC  Only to Customer, optional transitive, the AS that set it:9234 5).
+/// Decodes the attribute value: exactly four octets (RFC 9234 5), the AS that
+/// set Only to Customer; the attribute is optional transitive.
 pub fn decode(value: &[u8]) -> Result<u32, Malformed> {
-    match value.first_chunk::<4>() {
-        Some(a) if value.len() == 4 => Ok(u32::from_be_bytes(*a)),
-        _ => Err(Malformed::length("OTC length is not 4")),
-    }
+    super::four_octets(value, "OTC length is not 4").map(u32::from_be_bytes)
 }
 
 #[cfg(test)]
