@@ -8,8 +8,12 @@
 //! - Sequence numbers are unwrapped relative to the previous segment of the
 //!   same direction, so a stream may cross the 2^32 boundary.
 //! - Retransmissions and overlaps keep the first copy, in sequence order
-//!   then capture order; octets of a later copy that differ are counted in
-//!   [`Stream::conflicting_octets`].
+//!   then capture order. A later copy whose octets differ from those kept
+//!   cannot be a retransmission (crafted captures reuse sequence numbers
+//!   for unrelated test messages): it goes to a new stream of the same
+//!   4-tuple, with the other conflicting segments (at most 64 such streams;
+//!   after that conflicting copies are dropped). The octets that differed
+//!   are counted in [`Stream::conflicting_octets`].
 //! - A hole in the sequence space (a segment the capture lacks, or the tail
 //!   of a packet cut by the snap length) is recorded as a [`Gap`] at the
 //!   offset where the data resumes. Without a SYN, the stream starts at the
@@ -52,8 +56,8 @@ pub struct Piece {
 pub struct Stream {
     /// Sender and receiver.
     pub flow: Flow,
-    /// 0 for the first connection seen on this 4-tuple, then 1, 2, ... for
-    /// each new SYN.
+    /// 0 for the first stream of this 4-tuple, then 1, 2, ... for each new
+    /// SYN and each stream split off by conflicting copies.
     pub incarnation: usize,
     /// Whether the stream starts with the connection's SYN (otherwise the
     /// capture may have missed its beginning).
@@ -185,8 +189,11 @@ impl Reassembler {
             let Some(incs) = flows.remove(&flow) else {
                 continue;
             };
-            for (n, inc) in incs.into_iter().enumerate() {
-                if let Some(s) = build(flow, n, inc) {
+            let mut n = 0;
+            for inc in incs {
+                for mut s in build(flow, inc) {
+                    s.incarnation = n;
+                    n += 1;
                     out.push(s);
                 }
             }
@@ -205,9 +212,15 @@ pub fn reassemble(segments: impl IntoIterator<Item = TcpSegment>) -> Vec<Stream>
     r.finish()
 }
 
-fn build(flow: Flow, incarnation: usize, inc: Incarnation) -> Option<Stream> {
+/// Most streams one incarnation is split into because of conflicting copies.
+const MAX_SPLITS: usize = 64;
+
+/// Builds the streams of one incarnation: the first from the first copies,
+/// then one more from the segments that conflicted with it, and so on.
+fn build(flow: Flow, inc: Incarnation) -> Vec<Stream> {
+    let mut out = Vec::new();
     if inc.segments.is_empty() {
-        return None;
+        return out;
     }
     // Unwrap sequence numbers in capture order, relative to the SYN if
     // there is one (the SYN comes first in an incarnation).
@@ -224,26 +237,56 @@ fn build(flow: Flow, incarnation: usize, inc: Incarnation) -> Option<Stream> {
         prev_pos = pos;
         segs.push((pos, s));
     }
-    let base = match &inc.syn {
-        Some((_, payload)) => {
-            // Data of a SYN starts at ISN + 1, unless the next segment shows
-            // that the sender put it at the ISN.
-            let len = i64::try_from(payload.len()).unwrap_or(i64::MAX);
-            let crafted = len > 0 && segs.iter().any(|(p, s)| *p == len && !s.syn());
-            for (p, s) in &mut segs {
-                if s.syn() && !crafted {
-                    *p += 1;
-                }
+    let syn_base = inc.syn.as_ref().map(|(_, payload)| {
+        // Data of a SYN starts at ISN + 1, unless the next segment shows
+        // that the sender put it at the ISN.
+        let len = i64::try_from(payload.len()).unwrap_or(i64::MAX);
+        let crafted = len > 0 && segs.iter().any(|(p, s)| *p == len && !s.syn());
+        for (p, s) in &mut segs {
+            if s.syn() && !crafted {
+                *p += 1;
             }
-            if crafted { 0 } else { 1 }
         }
-        None => segs.iter().map(|(p, _)| *p).min().unwrap_or(0),
-    };
+        if crafted { 0 } else { 1 }
+    });
     segs.sort_by_key(|(p, s)| (*p, s.packet));
+    let mut split = 0;
+    while !segs.is_empty() {
+        let base = match syn_base {
+            Some(b) if split == 0 => b,
+            _ => segs.iter().map(|(p, _)| *p).min().unwrap_or(0),
+        };
+        let keep_conflicts = split + 1 >= MAX_SPLITS;
+        let (stream, rest) = build_one(
+            flow,
+            split,
+            syn_base.is_some() && split == 0,
+            base,
+            segs,
+            keep_conflicts,
+        );
+        out.extend(stream);
+        segs = rest;
+        split += 1;
+    }
+    out
+}
+
+/// Builds one stream from segments sorted by position; returns the
+/// segments whose overlapping octets conflicted with those kept (unless
+/// `keep_conflicts`, which drops them as duplicates).
+fn build_one(
+    flow: Flow,
+    incarnation: usize,
+    syn_seen: bool,
+    base: i64,
+    segs: Vec<(i64, TcpSegment)>,
+    keep_conflicts: bool,
+) -> (Option<Stream>, Vec<(i64, TcpSegment)>) {
     let mut st = Stream {
         flow,
         incarnation,
-        syn_seen: inc.syn.is_some(),
+        syn_seen,
         data: Vec::new(),
         pieces: Vec::new(),
         gaps: Vec::new(),
@@ -251,6 +294,7 @@ fn build(flow: Flow, incarnation: usize, inc: Incarnation) -> Option<Stream> {
         duplicate_octets: 0,
         conflicting_octets: 0,
     };
+    let mut rest = Vec::new();
     let mut next = base;
     // Where the current contiguous run started, in sequence space and in
     // the data, to compare overlapping copies.
@@ -259,34 +303,39 @@ fn build(flow: Flow, incarnation: usize, inc: Incarnation) -> Option<Stream> {
     for (pos, s) in segs {
         let len = i64::try_from(s.payload.len()).unwrap_or(i64::MAX);
         let end = pos + len;
-        announced_end = announced_end.max(end + i64::from(s.missing));
-        if end <= next {
-            // Entirely a copy of octets we have (or before the ISN).
-            st.duplicate_octets += u64::try_from(len).unwrap_or(0);
-            st.conflicting_octets += conflicts(&st.data, run_pos, run_off, pos, &s.payload);
-            continue;
-        }
-        let skip = if pos > next {
-            st.gaps.push(Gap {
-                offset: st.data.len(),
-                missing: u64::try_from(pos - next).unwrap_or(0),
-            });
-            run_pos = pos;
-            run_off = st.data.len();
-            0
-        } else {
-            let overlap = usize::try_from(next - pos).unwrap_or(0);
-            st.duplicate_octets += u64::try_from(overlap).unwrap_or(0);
-            st.conflicting_octets += conflicts(
+        let overlap = usize::try_from((next.min(end) - pos).max(0)).unwrap_or(0);
+        if overlap > 0 && pos >= base {
+            let differ = conflicts(
                 &st.data,
                 run_pos,
                 run_off,
                 pos,
                 s.payload.get(..overlap).unwrap_or(&[]),
             );
-            overlap
-        };
-        let fresh = s.payload.get(skip..).unwrap_or(&[]);
+            if differ > 0 {
+                st.conflicting_octets += differ;
+                if !keep_conflicts {
+                    rest.push((pos, s));
+                    continue;
+                }
+            }
+        }
+        announced_end = announced_end.max(end + i64::from(s.missing));
+        if end <= next {
+            // Entirely a copy of octets we have (or before the ISN).
+            st.duplicate_octets += u64::try_from(len).unwrap_or(0);
+            continue;
+        }
+        if pos > next {
+            st.gaps.push(Gap {
+                offset: st.data.len(),
+                missing: u64::try_from(pos - next).unwrap_or(0),
+            });
+            run_pos = pos;
+            run_off = st.data.len();
+        }
+        st.duplicate_octets += u64::try_from(overlap).unwrap_or(0);
+        let fresh = s.payload.get(overlap..).unwrap_or(&[]);
         st.pieces.push(Piece {
             offset: st.data.len(),
             len: fresh.len(),
@@ -297,9 +346,9 @@ fn build(flow: Flow, incarnation: usize, inc: Incarnation) -> Option<Stream> {
     }
     st.missing_at_end = u64::try_from(announced_end - next).unwrap_or(0);
     if st.data.is_empty() && st.gaps.is_empty() && st.missing_at_end == 0 {
-        return None;
+        return (None, rest);
     }
-    Some(st)
+    (Some(st), rest)
 }
 
 /// How many octets of `copy` (at sequence position `pos`) differ from the
@@ -361,17 +410,35 @@ mod tests {
             seg(3, 107, 0, b"ghi"),
             seg(4, 104, 0, b"def"),
             seg(5, 101, 0, b"abc"),
-            seg(6, 105, 0, b"eXgh"),
+            seg(6, 105, 0, b"efgh"),
         ]);
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].data, b"abcdefghi");
         assert!(s[0].gaps.is_empty());
         assert!(s[0].syn_seen);
         assert_eq!(s[0].duplicate_octets, 7);
-        assert_eq!(s[0].conflicting_octets, 1);
+        assert_eq!(s[0].conflicting_octets, 0);
         assert_eq!(s[0].packet_at(4), Some(4));
         assert_eq!(s[0].packets_in(2..6), Some((2, 4)));
         assert_eq!(s[0].packets_in(2..7), Some((2, 6)));
+    }
+
+    #[test]
+    fn conflicting_copies_make_a_new_stream() {
+        let s = reassemble([
+            seg(1, 100, 0, b"abcdef"),
+            seg(2, 100, 0, b"abXdef"),
+            seg(3, 106, 0, b"gh"),
+            seg(4, 103, 0, b"dYf"),
+        ]);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0].data, b"abcdefgh");
+        assert_eq!(s[0].conflicting_octets, 2);
+        assert_eq!(s[1].data, b"abXdef");
+        assert_eq!(s[1].incarnation, 1);
+        // The third copy conflicts with the second stream: a third one.
+        assert_eq!(s[1].conflicting_octets, 1);
+        assert_eq!(s[2].data, b"dYf");
     }
 
     #[test]
