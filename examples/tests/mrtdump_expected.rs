@@ -2,11 +2,16 @@
 //! bgpdump ships with its test data (corpus `mrt/ripe-bgpdump/`, expected
 //! files in `expected/<name>.bgp.gz`): byte for byte, every file.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use bgp_examples::bgpdump;
+use common::first_difference;
+
+mod common;
 
 fn ripe_dir() -> PathBuf {
     testkit::corpus_dir().join("mrt").join("ripe-bgpdump")
@@ -18,33 +23,6 @@ fn gunzip(path: &Path) -> Vec<u8> {
         .read_to_end(&mut out)
         .unwrap();
     out
-}
-
-/// `None` when equal, else where and how the two differ: the first
-/// differing line (1-based) with both versions, and the line counts.
-fn first_difference(expected: &[u8], got: &[u8]) -> Option<String> {
-    if expected == got {
-        return None;
-    }
-    let e: Vec<&[u8]> = expected.split_inclusive(|&b| b == b'\n').collect();
-    let g: Vec<&[u8]> = got.split_inclusive(|&b| b == b'\n').collect();
-    let n = e
-        .iter()
-        .zip(&g)
-        .position(|(a, b)| a != b)
-        .unwrap_or(e.len().min(g.len()));
-    let show = |l: Option<&&[u8]>| match l {
-        Some(l) => format!("{:?}", String::from_utf8_lossy(l)),
-        None => "<end of output>".to_string(),
-    };
-    Some(format!(
-        "first difference at line {}:\n  expected: {}\n  got:      {}\n  ({} lines expected, {} got)",
-        n + 1,
-        show(e.get(n)),
-        show(g.get(n)),
-        e.len(),
-        g.len()
-    ))
 }
 
 #[test]
