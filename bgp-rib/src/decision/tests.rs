@@ -1,0 +1,1 @@
+//! Unit tests of each decision step and knob (filled in below).
