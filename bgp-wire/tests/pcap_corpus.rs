@@ -85,10 +85,11 @@ const fn differs(
     }
 }
 
-/// tshark 4.0 fills its IPv6 prefix fields only for IPv6 unicast: the
-/// prefixes of IPv6 L3VPN (AFI 2, SAFI 128) NLRI are not counted in
-/// mp_reach_v6 (nor anywhere). We count them, and NetGauze's expected
-/// decoding lists them (Ipv6MplsVpnUnicast): ours is right.
+/// tshark's mp_reach_v6 column leaves out the prefixes of IPv6 L3VPN NLRI
+/// (AFI 2, SAFI 128; its mp_reach_v4 equals our count of the IPv4 L3VPN
+/// ones). We count them, and NetGauze's expected decoding lists them
+/// (Ipv6MplsVpnUnicast, see [`netgauze_announced_prefixes`]): ours is
+/// right.
 const VPNV6: &str = "mp_reach_v6 counts the IPv6 L3VPN prefixes tshark leaves out";
 
 const ROWS: &[Row] = &[
@@ -338,7 +339,7 @@ const ROWS: &[Row] = &[
         "tcpdump/bgp_mvpn_6_and_7_oobr.pcap",
         "UPDATE=1 ipv4_withdrawn=1 type20=1",
         "UPDATE=1",
-        "fuzzer input: the UPDATE's Withdrawn Routes Length runs past the message (Malformed Attribute List), so we count no prefix where tshark dissects one before flagging the frame, and the 22 octets after it hold no marker where tshark sees a type-20 message",
+        "fuzzer input: the UPDATE's Total Path Attribute Length (50098) runs past the message, Malformed Attribute List: we count no prefix of a message we reject, tshark counts the withdrawn prefix it dissected before the bad length; and the 22 octets after the message hold no marker where tshark sees a type-20 message. Ours is right for a receiver, which must reset the session",
         "UPDATE 3/1=1; skip=1",
     ),
     row(
@@ -349,7 +350,7 @@ const ROWS: &[Row] = &[
         "tcpdump/bgp_pmsi_tunnel-oobr.pcap",
         "UPDATE=1 ipv4_withdrawn=1",
         "UPDATE=1",
-        "fuzzer input: the Withdrawn Routes Length runs past the message (Malformed Attribute List): we count no prefix of a message we reject, tshark counts the one it dissected first",
+        "fuzzer input: the UPDATE's Total Path Attribute Length (1714) runs past the message, Malformed Attribute List: we count no prefix of a message we reject, tshark counts the withdrawn prefix it dissected before the bad length. Ours is right for a receiver, which must reset the session",
         "UPDATE 3/1=1; skip=1",
     ),
     row("tcpdump/bgp_vpn_attrset.pcap", "UPDATE=1 mp_reach_v4=1"),
@@ -1205,6 +1206,27 @@ fn large_communities_and_aigp_as_tcpdump_prints_them() {
         assert_eq!(got, want, "{pcap}");
         assert!(!got.is_empty());
     }
+}
+
+#[test]
+fn notification_codes_as_tcpdump_prints_them() {
+    use bgp_wire::error::{CeaseSubcode, ErrorCode};
+    let code =
+        |f: &str| -> Vec<(u8, u8)> { notifications(f).iter().map(|n| n.code.to_pair()).collect() };
+    // "Cease (6), subcode Hard Reset (9)", with data too short for a cause.
+    assert_eq!(code("tcpdump/bgp-malformed-hard-reset.pcap"), [(6, 9)]);
+    assert_eq!(
+        notifications("tcpdump/bgp-malformed-hard-reset.pcap")[0].hard_reset_cause(),
+        None
+    );
+    // "Hard Reset (9), Cease (6), subcode Peer Unconfigured (3)".
+    let n = notifications("tcpdump/bgp-cease-hard-reset.pcap");
+    assert_eq!(
+        n[0].hard_reset_cause().map(|c| c.code),
+        Some(ErrorCode::Cease(CeaseSubcode::PeerDeconfigured))
+    );
+    assert_eq!(code("tcpdump/bgp_notification_rr_msg_error.pcap"), [(7, 1)]);
+    assert_eq!(code("tcpdump/bgp-bfd-cease.pcap"), [(6, 10)]);
 }
 
 #[test]
