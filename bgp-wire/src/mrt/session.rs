@@ -29,11 +29,16 @@
 //!    lists the family with Send (2) or Send/Receive (3) and our OPEN
 //!    lists it with Receive (1) or Send/Receive. Sent messages, the other
 //!    way round. 4-octet AS: both OPENs carry capability 65.
-//! 3. When only one OPEN is in the file (BIRD records only the OPEN it
-//!    receives, in a plain MESSAGE record), assume the missing side agreed
-//!    to what the present one offers: that is what the collector must have
-//!    done for the UPDATEs that follow to parse, and what reads
-//!    `bird_bgp.mrt` correctly (14 prefixes, each with a path identifier).
+//! 3. When only one OPEN is in the file, the other side's answer is
+//!    unknown, and collectors differ: BIRD records only the OPEN it
+//!    receives and accepts the peer's ADD-PATH offer (`bird_bgp.mrt`: 14
+//!    prefixes, each with a path identifier), Quagga records only the OPEN
+//!    it receives and never accepts (`quagga_bgp.mrt`: the peer offers
+//!    ADD-PATH for IPv4 and IPv6 unicast, the UPDATEs have no path
+//!    identifiers). Assuming the offer was taken misreads the Quagga file.
+//!    What works on both: take the offer as a possibility only, and settle
+//!    it with the first UPDATE of the session whose prefix fields are
+//!    well-formed one way only (the `mrtdump` example does this).
 //! 4. Store the result with [`MrtSessions::set_context`]; then
 //!    [`MrtSessions::context_for`] hands it to every message of the session.
 //!    The `_AS4` and `_ADDPATH` subtypes, when present, are authoritative
