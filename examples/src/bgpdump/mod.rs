@@ -39,32 +39,48 @@
 //! - Next hop: NEXT_HOP for prefixes of the NLRI field, the MP_REACH_NLRI
 //!   next hop for its prefixes (the global address of a 32-octet IPv6 next
 //!   hop), 255.255.255.255 when there is none. A RIB entry (TABLE_DUMP,
-//!   TABLE_DUMP_V2) shows its MP_REACH_NLRI next hop when it has one
-//!   for IPv6, else NEXT_HOP.
+//!   TABLE_DUMP_V2) shows the next hop of its shortened (RFC 6396 4.3.4)
+//!   or IPv6 unicast MP_REACH_NLRI, else NEXT_HOP, else that of any other
+//!   MP_REACH_NLRI (where bgpdump prints 255.255.255.255).
 //! - IPv6 addresses are written as bgpdump writes them: IPv4-mapped and
 //!   IPv4-compatible addresses in dotted form (`::ffff:192.0.2.1`), and a
 //!   single zero group compressed too (`2001::1:2:3:4:5:6`).
 //! - Prefixes have their host bits cleared (11.13.0.0/13 is 11.8.0.0/13).
+//! - Multicast TABLE_DUMP_V2 RIB records print nothing (the line cannot
+//!   say multicast), as in bgpdump; MP_REACH_NLRI of multicast families in
+//!   BGP4MP records is printed, as in bgpdump.
 //!
 //! # Where bgpdump is not followed
 //!
-//! bgpdump misreads some inputs; this module reads them right instead:
+//! bgpdump 1.6 misreads some inputs; this module reads them right instead
+//! (`tests/data/synthetic.md` has a case of each):
 //!
 //! - ADD-PATH NLRI in plain BGP4MP_MESSAGE_AS4 records (BIRD writes
-//!   them): the path identifiers are known from the session's OPEN
-//!   messages earlier in the file ([`bgp_wire::mrt::MrtSessions`]), and
-//!   the lines are those of an ADD-PATH record; bgpdump prints garbage
-//!   prefixes.
-//! - An IPv4 next hop in an IPv6 MP_REACH_NLRI, an IPv6 one in an IPv4
-//!   MP_REACH_NLRI (RFC 8950), a 4-octet next hop in a shortened
-//!   TABLE_DUMP_V2 MP_REACH_NLRI are printed as the addresses they are.
-//! - Local pref and MED are always unsigned (bgpdump prints those of
-//!   IPv4 MP_REACH_NLRI lines as signed numbers).
-//! - RIB_GENERIC records of IPv4 or IPv6 unicast are printed like the
-//!   AFI-specific RIB records (bgpdump skips every RIB_GENERIC record).
+//!   them): the session's OPEN, earlier in the file
+//!   ([`bgp_wire::mrt::MrtSessions`]), offers ADD-PATH, and the first
+//!   UPDATE that parses one way only settles whether the offer was taken
+//!   (BIRD takes it, Quagga never does). The lines are those of an
+//!   ADD-PATH record (`BGP4MP_AP`, path identifier after the prefix);
+//!   bgpdump prints garbage prefixes.
+//! - The `_LOCAL_ADDPATH` subtypes (10, 11) are named `BGP4MP_LOCAL_AP`
+//!   and show the peer, as subtypes 6 and 7 do; bgpdump names them
+//!   `BGP4MP_AP` and shows the local address and AS.
+//! - Local pref and MED are unsigned; bgpdump prints those of IPv4
+//!   MP_REACH_NLRI lines as signed numbers.
+//! - An AGGREGATOR of 6 or 8 octets is read with 2- or 4-octet AS numbers
+//!   whatever the record type (OpenBGPD writes 8-octet ones in
+//!   TABLE_DUMP); bgpdump goes by the record type and prints garbage.
 //! - RFC 6793 reconciliation walks the AS_PATH segments in order (bgpdump
 //!   repeats the first segment when it is shorter than the part of the
 //!   path to keep) and ignores a malformed AS4_PATH.
+//! - A prefix field stops at the first invalid prefix (length beyond 32 or
+//!   128); bgpdump prints it (`1.2.3.4/33`).
+//! - A RIB entry whose peer index is not in the peer table is skipped
+//!   ([`Stats::unknown_peers`]); bgpdump aborts.
+//! - RIB_GENERIC records of IPv4 or IPv6 unicast are printed like the
+//!   AFI-specific RIB records; bgpdump skips every RIB_GENERIC record.
+//! - Host bits of prefixes are cleared, as the current bgpdump does and
+//!   its expected test output shows (bgpdump 1.6.2 prints `11.13.0.0/13`).
 
 mod attrs;
 mod text;
