@@ -479,6 +479,3 @@ impl Selector {
         won.or(any).unwrap_or(DecisionStep::OnlyPath)
     }
 }
-
-#[cfg(test)]
-mod tests;

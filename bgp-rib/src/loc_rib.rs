@@ -6,7 +6,7 @@
 //! # What is stored
 //!
 //! One [`PrefixTable`] per family maps each prefix to a 12-octet slot:
-//! either its only path, inline, or the index of a [`PathList`] holding
+//! either its only path, inline, or the index of a path list holding
 //! its paths sorted by (peer, path id). A path is (peer, path id,
 //! attribute set id, flags). The attributes are interned in one
 //! [`AttrStore`]. The Adj-RIB-In of a peer is not a table of its own: it is

@@ -3,8 +3,8 @@
 //! the per-prefix path list.
 //!
 //! A prefix with one path (the common case with one peer) stores that path
-//! inline in the prefix table's entry ([`Slot`]); a prefix with more keeps
-//! them in a [`PathList`] in an arena, sorted by (peer, path id), with the
+//! inline in the prefix table's entry (a slot); a prefix with more keeps
+//! them in a path list in an arena, sorted by (peer, path id), with the
 //! index of the best path and a multipath mark on each member.
 
 use std::sync::Arc;

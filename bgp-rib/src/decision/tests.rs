@@ -1,1 +1,0 @@
-//! Unit tests of each decision step and knob (filled in below).
