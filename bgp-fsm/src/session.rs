@@ -914,6 +914,9 @@ impl Session {
                 self.actions.push_back(Action::Connect);
             }
             Event::DelayOpenTimerExpires => {
+                // The ConnectRetryTimer was stopped when the DelayOpenTimer
+                // started; stopped here too for an event 12 out of turn.
+                self.stop_connect_retry();
                 self.stop_delay_open();
                 self.send_open();
                 self.start_open_hold(now);
