@@ -99,7 +99,10 @@ fn add_path_per_family_and_direction() {
             receive: false
         }
     );
-    assert_eq!(n.add_path(AfiSafi::IPV6_UNICAST), AddPathDirections::default());
+    assert_eq!(
+        n.add_path(AfiSafi::IPV6_UNICAST),
+        AddPathDirections::default()
+    );
     assert!(n.session_context().add_path_send(AfiSafi::IPV4_UNICAST));
     // The session's codec context is the negotiated one from OpenConfirm on.
     let s = session_in(c, State::OpenConfirm, o.clone());
@@ -142,7 +145,10 @@ fn hold_time_and_keepalive() {
             n.hold_duration(),
             "{ours}/{theirs}"
         );
-        assert_eq!(s.timer(Timer::Keepalive).map(|t| t.duration), n.keepalive_time);
+        assert_eq!(
+            s.timer(Timer::Keepalive).map(|t| t.duration),
+            n.keepalive_time
+        );
     }
     // A configured KeepaliveTime is used when smaller than a third.
     let mut c = config();
@@ -196,7 +202,12 @@ fn route_refresh_and_enhanced() {
     let n = negotiate(&c, &peer_open_with(vec![Capability::EnhancedRouteRefresh]));
     assert!(n.route_refresh && n.enhanced_route_refresh);
     // The pre-standard code counts as Route Refresh.
-    let o = Open::new(PEER_AS, 90, PEER_ID, vec![Capability::RouteRefreshPreStandard]);
+    let o = Open::new(
+        PEER_AS,
+        90,
+        PEER_ID,
+        vec![Capability::RouteRefreshPreStandard],
+    );
     let n = negotiate(&c, &o);
     assert!(n.route_refresh && !n.enhanced_route_refresh);
     let n = negotiate(&c, &Open::new(PEER_AS, 90, PEER_ID, vec![]));
@@ -240,7 +251,12 @@ fn graceful_restart_parameters_of_both_sides() {
     let local = gr.local.as_ref().unwrap();
     assert_eq!(local.restart_time, 200);
     assert!(local.notification() && !local.restart_state());
-    assert!(local.family(AfiSafi::IPV4_UNICAST).unwrap().forwarding_preserved());
+    assert!(
+        local
+            .family(AfiSafi::IPV4_UNICAST)
+            .unwrap()
+            .forwarding_preserved()
+    );
     assert!(gr.negotiated() && gr.peer_restarted());
     assert!(!gr.notification(), "the peer did not set N");
     assert_eq!(gr.peer_restart_time(), 60);
@@ -258,15 +274,28 @@ fn graceful_restart_parameters_of_both_sides() {
     assert!(s.local_open().graceful_restart().unwrap().restart_state());
     // Helper only: no families.
     let mut h = c.clone();
-    h.capabilities.graceful_restart.as_mut().unwrap().helper_only = true;
-    assert!(h.local_open(false).graceful_restart().unwrap().families.is_empty());
+    h.capabilities
+        .graceful_restart
+        .as_mut()
+        .unwrap()
+        .helper_only = true;
+    assert!(
+        h.local_open(false)
+            .graceful_restart()
+            .unwrap()
+            .families
+            .is_empty()
+    );
 }
 
 #[test]
 fn roles_and_internal() {
     let mut c = config();
     c.capabilities.role = Some(BgpRole::Customer);
-    let n = negotiate(&c, &peer_open_with(vec![Capability::Role(BgpRole::Provider)]));
+    let n = negotiate(
+        &c,
+        &peer_open_with(vec![Capability::Role(BgpRole::Provider)]),
+    );
     assert_eq!(n.local_role, Some(BgpRole::Customer));
     assert_eq!(n.remote_role, Some(BgpRole::Provider));
     let mut c = config();

@@ -164,7 +164,13 @@ fn unacceptable_hold_time() {
     let mut c = config();
     c.accept_zero_hold_time = false;
     c.min_hold_time = 10;
-    for (hold, ok) in [(0, false), (3, false), (9, false), (10, true), (65535, true)] {
+    for (hold, ok) in [
+        (0, false),
+        (3, false),
+        (9, false),
+        (10, true),
+        (65535, true),
+    ] {
         assert_eq!(validate_hold_time(&c, hold).is_ok(), ok, "hold {hold}");
         let mut o = peer_open();
         o.hold_time = hold;
@@ -219,7 +225,8 @@ fn role_mismatch() {
         c.capabilities.role = r;
         c
     };
-    let open_role = |roles: &[BgpRole]| peer_open_with(roles.iter().map(|r| Capability::Role(*r)).collect());
+    let open_role =
+        |roles: &[BgpRole]| peer_open_with(roles.iter().map(|r| Capability::Role(*r)).collect());
     // Fitting pairs.
     for (ours, theirs) in [
         (BgpRole::Provider, BgpRole::Customer),
@@ -251,12 +258,20 @@ fn role_mismatch() {
     strict.capabilities.strict_role = true;
     assert_eq!(pair(&answer(strict, peer_open())), Some((2, 11)));
     // No role of ours: the peer's is not checked.
-    assert_eq!(answer(with_role(None), open_role(&[BgpRole::Provider])), None);
+    assert_eq!(
+        answer(with_role(None), open_role(&[BgpRole::Provider])),
+        None
+    );
     // On an internal session roles are neither sent nor checked.
     let mut c = with_role(Some(BgpRole::Provider));
     c.peer_as = LOCAL_AS;
     assert!(!c.local_open(false).has_capability(9));
-    let o = Open::new(LOCAL_AS, 90, PEER_ID, vec![Capability::Role(BgpRole::Provider)]);
+    let o = Open::new(
+        LOCAL_AS,
+        90,
+        PEER_ID,
+        vec![Capability::Role(BgpRole::Provider)],
+    );
     assert_eq!(answer(c, o), None);
 }
 
@@ -316,7 +331,10 @@ fn decode_errors_become_their_notification() {
     assert_eq!(notifications_sent(&actions), [err.code().to_pair()]);
     // A bad header: Message Header Error with the length as data.
     let mut s = session_in(config(), State::OpenConfirm, peer_open());
-    s.handle_decode_error(t(1), bgp_wire::DecodeError::BadMessageLength { length: 5000 });
+    s.handle_decode_error(
+        t(1),
+        bgp_wire::DecodeError::BadMessageLength { length: 5000 },
+    );
     let actions = drain(&mut s);
     let n = sent(&actions)
         .into_iter()
