@@ -4,7 +4,7 @@
 //! without the 19-octet header) and `encode(ctx, buf)` (the whole message).
 //! [`Message`] ties them together for a reader that takes whatever comes.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::context::SessionContext;
 use crate::error::{DecodeError, EncodeError};
@@ -73,8 +73,9 @@ impl Message {
                 length: header.length,
             });
         }
-        let body = bytes.split_off(HEADER_LEN);
-        Self::decode(&header, body, ctx)
+        // The header decoded, so at least HEADER_LEN octets are there.
+        bytes.advance(HEADER_LEN);
+        Self::decode(&header, bytes, ctx)
     }
 
     /// Appends the whole message, header included.

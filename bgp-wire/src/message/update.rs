@@ -8,7 +8,7 @@
 //! [`Update::attributes`] decodes the path attributes when they are needed.
 //! [`builder`] packs routes into as few UPDATE messages as possible.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::afi::{Afi, AfiSafi};
 use crate::attribute::mp_reach_nlri::put_nlri;
@@ -104,7 +104,9 @@ impl Update {
         }
         let withdrawn = body.slice(2..2 + wlen);
         let attributes = body.slice(4 + wlen..4 + wlen + alen);
-        let nlri = body.slice(4 + wlen + alen..);
+        // The NLRI field reuses the body's reference (checked long enough).
+        let mut nlri = body;
+        nlri.advance(4 + wlen + alen);
         let add_path = ctx.add_path_receive(AfiSafi::IPV4_UNICAST);
         let withdrawn_count = nlri::validate(&withdrawn, Afi::Ipv4, add_path)
             .map_err(|_| invalid_network("malformed Withdrawn Routes field"))?;

@@ -2,7 +2,7 @@
 //! usual compressions ([`open_path`]), or a buffer in memory
 //! ([`MrtParser`]).
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
@@ -287,8 +287,9 @@ impl MrtParser {
                 header: Some(header),
             }));
         }
-        let mut record = self.data.split_to(HEADER_LEN + len);
-        let body = record.split_off(HEADER_LEN);
+        // One reference count for the body; the header octets are skipped.
+        let mut body = self.data.split_to(HEADER_LEN + len);
+        body.advance(HEADER_LEN);
         Some(Ok((header, body)))
     }
 }
