@@ -190,7 +190,11 @@ impl Pair {
             any = true;
             self.log_a.push(action.clone());
             match action {
-                Action::Connect if !self.connected && self.b.state().accepts_connections() => {
+                Action::Connect
+                    if !self.connected
+                        && !self.b_frozen
+                        && self.b.state().accepts_connections() =>
+                {
                     self.connected = true;
                     self.a.handle_event(self.now, Event::TcpCrAcked).unwrap();
                     self.b
