@@ -70,6 +70,48 @@
 //!    session; [`Session::detect_collision`] says which to close (see
 //!    [`collision`]).
 //!
+//! # Where the RFC leaves a choice, or says what cannot be meant
+//!
+//! The transitions follow the rows of RFC 4271 8.2.2 (the tests walk each
+//! of them). Where a row cannot be taken literally, or an optional
+//! behaviour had to be chosen, this crate does the following:
+//!
+//! - **OpenSent, NotifMsg (25).** The "any other event" row would answer a
+//!   NOTIFICATION with a Finite State Machine Error; no NOTIFICATION is sent
+//!   in answer to one (RFC 4271 6.4, RFC 6608). The rest of the row applies.
+//! - **OpenConfirm and Established, BGPOpen (19).** An OPEN on the
+//!   session's own connection is an unexpected message: FSM Error 5/2 or 5/3
+//!   (RFC 6608). Collisions are between two connections, each with its own
+//!   session; the driver resolves them and signals OpenCollisionDump (23)
+//!   to the loser (see [`collision`]).
+//! - **Established, BGPHeaderErr (21).** Answered with the Message Header
+//!   Error of section 6.1 rather than the FSM Error of the "any other
+//!   event" row.
+//! - **Established, OpenCollisionDump (23)** without
+//!   CollisionDetectEstablishedState: ignored.
+//! - **Active, ConnectRetryTimer_Expires (9) with PassiveTcpEstablishment:**
+//!   the timer restarts, the session stays in Active and does not connect.
+//! - **Active, TcpConnectionFails (18):** the row restarts the
+//!   ConnectRetryTimer then goes to Idle; no ConnectRetryTimer runs in Idle,
+//!   so it is stopped. Likewise an out-of-turn DelayOpenTimer_Expires (12)
+//!   in Connect stops it.
+//! - **Idle, ManualStop (2) and AutomaticStop (8)** are ignored, except
+//!   that they cancel an automatic restart waiting for the IdleHoldTimer.
+//! - **Damping** ("(optionally) performs peer oscillation damping") is done
+//!   on every row that says so, and also when an Established session ends
+//!   on a NOTIFICATION or a lost connection; not on OpenCollisionDump, which
+//!   is no oscillation of the peer. See [`damping`].
+//! - **Events 19 and 20** carry the OPEN; it is checked when processed, and
+//!   one that fails is processed as event 22 in the same state.
+//!   [`Session::handle_event`] takes events as given (event 20 while no
+//!   DelayOpenTimer runs included), [`Session::handle_message`] classifies.
+//! - **ROUTE-REFRESH** (RFC 2918, not in RFC 4271's event list) is delivered
+//!   in Established, ignored there for a family not negotiated or an
+//!   unknown subtype (RFC 7313 5), and is an unexpected message elsewhere; a
+//!   ROUTE-REFRESH Message Error is processed as event 28.
+//! - **Any message in Established** restarts the HoldTimer, KEEPALIVE and
+//!   UPDATE as the RFC says and ROUTE-REFRESH too.
+//!
 //! # Example: two sessions in memory
 //!
 //! Two speakers brought to Established by handing each one's output
