@@ -6,7 +6,8 @@
 //! peer connects while our own session to it is already past Active (or
 //! the other way round), the driver runs a second session on the new
 //! connection: created with the same configuration, started with
-//! [`Event::ManualStartWithPassiveTcpEstablishment`](crate::Event) and fed
+//! [`Event::ManualStartWithPassiveTcpEstablishment`](crate::Event) (or event
+//! 7 if the peer's sessions restart under damping) and fed
 //! [`Event::TcpConnectionConfirmed`](crate::Event) (or `TcpCrAcked`).
 //!
 //! When an OPEN arrives on either connection, before handing it to that

@@ -43,7 +43,10 @@
 //!    it was asked to open is up, [`Event::TcpConnectionConfirmed`] when it
 //!    accepted one from the peer (in any state but Idle, see
 //!    [`State::accepts_connections`]), [`Event::TcpConnectionFails`] when
-//!    the connection fails or the peer closes it. Each message framed and
+//!    the connection fails or the peer closes it. The session speaks on the
+//!    first connection reported up; one that completes later (our attempt
+//!    after the peer's connection was accepted, or the other way round) is a
+//!    second connection, for a second session (item 8). Each message framed and
 //!    decoded from the connection goes to [`Session::handle_message`]; a
 //!    framing or decoding error to [`Session::handle_decode_error`]
 //!    (and nothing more is read from that connection).

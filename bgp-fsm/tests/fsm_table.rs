@@ -428,6 +428,7 @@ fn check(row: &Row) -> Result<(), String> {
 fn run(rows: Vec<Row>) {
     let mut failures = Vec::new();
     let n = rows.len();
+    eprintln!("{n} rows");
     for r in &rows {
         if let Err(e) = check(r) {
             failures.push(format!(
