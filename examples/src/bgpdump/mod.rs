@@ -438,21 +438,20 @@ impl Dumper {
         } else {
             &self.plain
         };
-        let (withdrawn, attributes, nlri) = match Update::decode(body.clone(), ctx) {
-            Ok(u) => (
-                u.withdrawn_bytes().clone(),
-                u.attribute_bytes().clone(),
-                u.nlri_bytes().clone(),
-            ),
+        let update = Update::decode(body.clone(), ctx);
+        let lenient;
+        let (withdrawn, attributes, nlri): (&[u8], &[u8], &[u8]) = match &update {
+            Ok(u) => (u.withdrawn_bytes(), u.attribute_bytes(), u.nlri_bytes()),
             Err(_) => {
                 self.stats.lenient_updates += 1;
-                frame_leniently(&body)
+                lenient = frame_leniently(&body);
+                (&lenient.0, &lenient.1, &lenient.2)
             }
         };
-        let a = Attrs::parse(&attributes, false);
+        let a = Attrs::parse(attributes, false);
 
         // Withdrawals: the Withdrawn Routes field, then MP_UNREACH_NLRI.
-        let withdrawals = [(0usize, Some(&withdrawn[..]))]
+        let withdrawals = [(0usize, Some(withdrawn))]
             .into_iter()
             .chain((0..6).map(|i| (i, a.mp_unreach.get(i).copied().flatten())));
         for (i, field) in withdrawals {
@@ -477,7 +476,7 @@ impl Dumper {
         // Announcements: the NLRI field, then MP_REACH_NLRI.
         let width = if m.as4 { 4 } else { 2 };
         let classic_next_hop = a.next_hop.map_or(NextHop::NONE, NextHop::V4);
-        let announcements = [(0usize, Some((&nlri[..], classic_next_hop)))]
+        let announcements = [(0usize, Some((nlri, classic_next_hop)))]
             .into_iter()
             .chain((0..6).map(|i| {
                 (

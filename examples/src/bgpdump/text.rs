@@ -5,20 +5,44 @@ use std::net::IpAddr;
 
 /// Appends `v` in decimal.
 #[inline]
-pub(crate) fn push_u32(out: &mut Vec<u8>, mut v: u32) {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            *d = b'0' + (v % 10) as u8;
-        }
-        v /= 10;
-        if v == 0 || i == 0 {
-            break;
-        }
+pub(crate) fn push_u32(out: &mut Vec<u8>, v: u32) {
+    if v < 10 {
+        out.push(b'0' + v as u8);
+        return;
     }
-    out.extend_from_slice(digits.get(i..).unwrap_or_default());
+    if v < 100 {
+        out.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]);
+        return;
+    }
+    let n = match v {
+        0..1_000 => 3,
+        1_000..10_000 => 4,
+        10_000..100_000 => 5,
+        100_000..1_000_000 => 6,
+        1_000_000..10_000_000 => 7,
+        10_000_000..100_000_000 => 8,
+        100_000_000..1_000_000_000 => 9,
+        _ => 10,
+    };
+    let start = out.len();
+    out.resize(start + n, b'0');
+    let mut v = v;
+    for d in out.get_mut(start..).unwrap_or_default().iter_mut().rev() {
+        *d = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
+/// Appends an octet in decimal.
+#[inline]
+fn push_u8(out: &mut Vec<u8>, v: u8) {
+    if v < 10 {
+        out.push(b'0' + v);
+    } else if v < 100 {
+        out.extend_from_slice(&[b'0' + v / 10, b'0' + v % 10]);
+    } else {
+        out.extend_from_slice(&[b'0' + v / 100, b'0' + v / 10 % 10, b'0' + v % 10]);
+    }
 }
 
 /// Appends `v` in decimal, at least six digits wide with leading zeros
@@ -35,12 +59,14 @@ pub(crate) fn push_u32_06(out: &mut Vec<u8>, v: u32) {
 /// Appends an IPv4 address in dotted-quad form.
 #[inline]
 pub(crate) fn push_ipv4(out: &mut Vec<u8>, a: [u8; 4]) {
-    for (i, o) in a.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b'.');
-        }
-        push_u32(out, u32::from(o));
-    }
+    let [a, b, c, d] = a;
+    push_u8(out, a);
+    out.push(b'.');
+    push_u8(out, b);
+    out.push(b'.');
+    push_u8(out, c);
+    out.push(b'.');
+    push_u8(out, d);
 }
 
 /// Appends an IPv6 address the way bgpdump's own formatter does: an
@@ -137,7 +163,21 @@ mod tests {
 
     #[test]
     fn numbers() {
-        for v in [0u32, 7, 10, 99_999, 4_294_967_295] {
+        for v in [
+            0u32,
+            7,
+            10,
+            99,
+            100,
+            255,
+            999,
+            1000,
+            99_999,
+            100_000,
+            999_999_999,
+            1_000_000_000,
+            4_294_967_295,
+        ] {
             let mut out = Vec::new();
             push_u32(&mut out, v);
             assert_eq!(out, v.to_string().as_bytes());
@@ -151,6 +191,20 @@ mod tests {
             let mut out = Vec::new();
             push_u32_06(&mut out, v);
             assert_eq!(out, s.as_bytes());
+        }
+    }
+
+    #[test]
+    fn ipv4() {
+        for a in [
+            [0u8, 0, 0, 0],
+            [255, 255, 255, 255],
+            [192, 0, 2, 1],
+            [10, 99, 100, 9],
+        ] {
+            let mut out = Vec::new();
+            push_ipv4(&mut out, a);
+            assert_eq!(out, std::net::Ipv4Addr::from(a).to_string().as_bytes());
         }
     }
 
