@@ -16,12 +16,25 @@
 //! let (streams, _stats) = testkit::bgp_streams(&testkit::capture::Capture::default());
 //! assert!(streams.is_empty());
 //! ```
+//!
+//! The interop harness, for tests against reference daemons:
+//!
+//! - [`netns`]: network namespaces, veth links and test-range addresses,
+//!   all removed on drop;
+//! - [`daemon`]: BIRD, FRR and GoBGP drivers behind one [`daemon::Daemon`]
+//!   trait;
+//! - [`process`]: commands with time limits, processes stopped by PID;
+//! - [`wait`]: bounded waits that report the last state seen.
 
 pub mod bgp;
 pub mod capture;
+pub mod daemon;
 pub mod json;
+pub mod netns;
 pub mod packet;
+pub mod process;
 pub mod reassembly;
+pub mod wait;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

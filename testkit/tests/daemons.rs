@@ -1,0 +1,339 @@
+//! The interop harness against the real daemons: BIRD, FRR and GoBGP in
+//! pairs, each in its own network namespace joined by a veth, with two eBGP
+//! sessions per pair (IPv4 unicast over IPv4 transport, IPv6 unicast over
+//! IPv6), each side originating prefixes the other must see with the right
+//! AS path, peer and next hop; TCP MD5 with right and wrong passwords; a
+//! frozen daemon letting its peer's hold timer expire.
+//!
+//! Each test checks at its end that its namespaces and processes are gone.
+//! Needs root, iproute2 and the daemons; otherwise each test prints
+//! `SKIPPED: <reason>` and passes, unless `BGP_REQUIRE_INTEROP=1`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers: a failed check panics"
+)]
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::{Duration, Instant};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use testkit::daemon::bird::Bird;
+use testkit::daemon::frr::Frr;
+use testkit::daemon::gobgp::GoBgp;
+use testkit::daemon::{self, Daemon, Family, Kind, NeighborConfig, RouterConfig, SessionState};
+use testkit::netns::{self, End, Link, Netns, Skip};
+
+const SESSION_UP: Duration = Duration::from_secs(20);
+const ROUTES_IN: Duration = Duration::from_secs(15);
+
+/// One side of a pair: its AS and the prefixes it originates
+/// (`198.19.N.0/24`, `2001:db8:N::/48`).
+#[derive(Clone, Copy)]
+struct Side {
+    asn: u32,
+    n: u8,
+}
+
+impl Side {
+    fn v4(self) -> IpNet {
+        IpNet::V4(Ipv4Net::new(Ipv4Addr::new(198, 19, self.n, 0), 24).unwrap())
+    }
+
+    fn v6(self) -> IpNet {
+        let v6 = Ipv6Addr::new(0x2001, 0xdb8, u16::from(self.n), 0, 0, 0, 0, 0);
+        IpNet::V6(Ipv6Net::new(v6, 48).unwrap())
+    }
+}
+
+const BIRD_SIDE: Side = Side { asn: 65001, n: 1 };
+const FRR_SIDE: Side = Side { asn: 65002, n: 2 };
+const GOBGP_SIDE: Side = Side { asn: 65003, n: 3 };
+
+/// The configuration of one side: two sessions to the other side, IPv4
+/// over IPv4 and IPv6 over IPv6, each adjusted by `tweak(is_v4, n)`.
+fn side_config(
+    me: Side,
+    other: Side,
+    mine: End,
+    theirs: End,
+    tweak: &dyn Fn(bool, NeighborConfig) -> NeighborConfig,
+) -> RouterConfig {
+    let mut c = RouterConfig::new(me.asn, mine.v4);
+    for v4 in [true, false] {
+        let n = NeighborConfig::new(theirs.addr(v4), other.asn).local(mine.addr(v4));
+        c.neighbor(tweak(v4, n));
+    }
+    c.originate(me.v4()).originate(me.v6());
+    c
+}
+
+fn no_tweak(_: bool, n: NeighborConfig) -> NeighborConfig {
+    n
+}
+
+fn start(kind: Kind, ns: &Netns, cfg: &RouterConfig) -> Box<dyn Daemon> {
+    let r: Result<Box<dyn Daemon>, _> = match kind {
+        Kind::Bird => Bird::start(ns, cfg).map(|d| Box::new(d) as Box<dyn Daemon>),
+        Kind::Frr => Frr::start(ns, cfg).map(|d| Box::new(d) as Box<dyn Daemon>),
+        Kind::GoBgp => GoBgp::start(ns, cfg).map(|d| Box::new(d) as Box<dyn Daemon>),
+    };
+    r.unwrap_or_else(|e| panic!("{kind} did not start: {e}"))
+}
+
+fn side_of(kind: Kind) -> Side {
+    match kind {
+        Kind::Bird => BIRD_SIDE,
+        Kind::Frr => FRR_SIDE,
+        Kind::GoBgp => GOBGP_SIDE,
+    }
+}
+
+/// Checks one daemon: both sessions established, the other side's two
+/// prefixes learned from the right peer with AS path `[other AS]` and the
+/// peer as next hop, and its own two prefixes present as local routes.
+fn check_side(d: &dyn Daemon, own: Side, other: Side, peer_end: End) {
+    for v4 in [true, false] {
+        let peer = peer_end.addr(v4);
+        d.wait_established(peer, SESSION_UP)
+            .unwrap_or_else(|e| panic!("{} with {peer}: {e}", d.kind()));
+    }
+    for (prefix, peer) in [
+        (other.v4(), peer_end.addr(true)),
+        (other.v6(), peer_end.addr(false)),
+    ] {
+        let r = d
+            .wait_route(prefix, ROUTES_IN)
+            .unwrap_or_else(|e| panic!("{} never got {prefix}: {e}", d.kind()));
+        assert_eq!(r.asns(), vec![other.asn], "{} {prefix}: {r:?}", d.kind());
+        assert_eq!(r.peer, Some(peer), "{} {prefix}: {r:?}", d.kind());
+        assert!(r.best, "{} {prefix} not best: {r:?}", d.kind());
+        assert!(
+            r.next_hops.contains(&peer),
+            "{} {prefix}: next hops {:?}, want {peer}",
+            d.kind(),
+            r.next_hops
+        );
+    }
+    for (fam, want) in [(Family::Ipv4, own.v4()), (Family::Ipv6, own.v6())] {
+        let routes = d.routes(fam).unwrap();
+        assert!(
+            routes.iter().any(|r| r.prefix == want && r.peer.is_none()),
+            "{} has no local {want}: {routes:?}",
+            d.kind()
+        );
+    }
+}
+
+/// After everything is dropped: the namespaces and processes are gone.
+fn assert_cleaned(names: &[String], pids: &[u32]) {
+    for n in names {
+        assert!(!netns::namespace_exists(n), "namespace {n} left behind");
+    }
+    for p in pids {
+        assert!(
+            !std::path::Path::new(&format!("/proc/{p}")).exists(),
+            "process {p} left behind"
+        );
+    }
+}
+
+/// Runs a pair `ka` (namespace A) and `kb` (namespace B) and checks both
+/// sides.
+fn pair(ka: Kind, kb: Kind) {
+    if !daemon::interop_ready(&[ka, kb]) {
+        return;
+    }
+    let t0 = Instant::now();
+    let (names, pids);
+    {
+        let (na, nb) = (Netns::new().unwrap(), Netns::new().unwrap());
+        let link = Link::new(&na, &nb).unwrap();
+        let (sa, sb) = (side_of(ka), side_of(kb));
+        let a = start(ka, &na, &side_config(sa, sb, link.a, link.b, &no_tweak));
+        let b = start(kb, &nb, &side_config(sb, sa, link.b, link.a, &no_tweak));
+        check_side(a.as_ref(), sa, sb, link.b);
+        check_side(b.as_ref(), sb, sa, link.a);
+        names = vec![na.name().to_string(), nb.name().to_string()];
+        pids = vec![a.pid(), b.pid()];
+    }
+    assert_cleaned(&names, &pids);
+    eprintln!("{ka} <-> {kb}: {:.1?}", t0.elapsed());
+}
+
+#[test]
+fn bird_frr() {
+    pair(Kind::Bird, Kind::Frr);
+}
+
+#[test]
+fn bird_gobgp() {
+    pair(Kind::Bird, Kind::GoBgp);
+}
+
+#[test]
+fn frr_gobgp() {
+    pair(Kind::Frr, Kind::GoBgp);
+}
+
+/// TCP MD5 (RFC 2385) between BIRD and FRR: the IPv4 session has the same
+/// password on both sides and must come up; the IPv6 session has different
+/// ones and must stay down while the other is up and for some seconds more.
+#[test]
+fn md5_bird_frr() {
+    if !daemon::interop_ready(&[Kind::Bird, Kind::Frr]) {
+        return;
+    }
+    let t0 = Instant::now();
+    let (names, pids);
+    {
+        let (na, nb) = (Netns::new().unwrap(), Netns::new().unwrap());
+        let link = Link::new(&na, &nb).unwrap();
+        let bird_cfg = side_config(BIRD_SIDE, FRR_SIDE, link.a, link.b, &|v4, n| {
+            n.password(if v4 { "right-one" } else { "bird-says" })
+        });
+        let frr_cfg = side_config(FRR_SIDE, BIRD_SIDE, link.b, link.a, &|v4, n| {
+            n.password(if v4 { "right-one" } else { "frr-says" })
+        });
+        let bird = Bird::start(&na, &bird_cfg).unwrap();
+        let frr = Frr::start(&nb, &frr_cfg).unwrap();
+        let (good, bad) = (IpAddr::V4(link.b.v4), IpAddr::V6(link.b.v6));
+        if let Err(e) = bird.wait_established(good, SESSION_UP) {
+            let log = bird.log_tail(200);
+            if log.contains("TCP_MD5SIG") || log.contains("MD5") && log.contains("not supported") {
+                netns::skip(&Skip::new(format!(
+                    "the kernel refuses TCP_MD5SIG in a namespace: {e}"
+                )));
+                return;
+            }
+            panic!("MD5 session with the right password did not come up: {e}");
+        }
+        frr.wait_established(IpAddr::V4(link.a.v4), SESSION_UP)
+            .unwrap();
+        let r = frr.wait_route(BIRD_SIDE.v4(), ROUTES_IN).unwrap();
+        assert_eq!(r.asns(), vec![BIRD_SIDE.asn]);
+        // Several connect retries (2 s each side) with the wrong password.
+        let until = Instant::now() + Duration::from_secs(6);
+        while Instant::now() < until {
+            let b = bird.session(bad).unwrap();
+            let f = frr.session(IpAddr::V6(link.a.v6)).unwrap();
+            assert_ne!(
+                b.state,
+                SessionState::Established,
+                "wrong password accepted: {b:?}"
+            );
+            assert_ne!(
+                f.state,
+                SessionState::Established,
+                "wrong password accepted: {f:?}"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        // Nothing of the IPv6 session's routes crossed.
+        let v6 = frr.routes(Family::Ipv6).unwrap();
+        assert!(v6.iter().all(|r| r.peer.is_none()), "{v6:?}");
+        names = vec![na.name().to_string(), nb.name().to_string()];
+        pids = vec![bird.pid(), frr.pid(), frr.zebra_pid()];
+    }
+    assert_cleaned(&names, &pids);
+    eprintln!("md5: {:.1?}", t0.elapsed());
+}
+
+/// Freezing a daemon (SIGSTOP) lets its peer's hold timer expire; thawing
+/// it lets the session come back.
+#[test]
+fn freeze_expires_peer_hold_timer() {
+    if !daemon::interop_ready(&[Kind::Bird, Kind::Frr]) {
+        return;
+    }
+    let t0 = Instant::now();
+    let (names, pids);
+    {
+        let (na, nb) = (Netns::new().unwrap(), Netns::new().unwrap());
+        let link = Link::new(&na, &nb).unwrap();
+        let only_v4 = |v4: bool, n: NeighborConfig| if v4 { n.hold_time(3) } else { n.passive() };
+        let mut bird = Bird::start(
+            &na,
+            &side_config(BIRD_SIDE, FRR_SIDE, link.a, link.b, &only_v4),
+        )
+        .unwrap();
+        let frr = Frr::start(
+            &nb,
+            &side_config(FRR_SIDE, BIRD_SIDE, link.b, link.a, &only_v4),
+        )
+        .unwrap();
+        let (to_frr, to_bird) = (IpAddr::V4(link.b.v4), IpAddr::V4(link.a.v4));
+        bird.wait_established(to_frr, SESSION_UP).unwrap();
+        frr.wait_established(to_bird, SESSION_UP).unwrap();
+        bird.freeze().unwrap();
+        let down = frr
+            .wait_session(to_bird, Duration::from_secs(10), &|s| {
+                !s.state.is_established()
+            })
+            .unwrap();
+        let why = frr
+            .wait_session(to_bird, Duration::from_secs(5), &|s| {
+                s.last_error
+                    .as_deref()
+                    .is_some_and(|e| e.to_lowercase().contains("hold"))
+            })
+            .unwrap_or_else(|e| panic!("FRR's reason is not the hold timer ({down:?}): {e}"));
+        eprintln!("FRR after the freeze: {why:?}");
+        bird.thaw().unwrap();
+        frr.wait_established(to_bird, SESSION_UP).unwrap();
+        bird.wait_established(to_frr, SESSION_UP).unwrap();
+        names = vec![na.name().to_string(), nb.name().to_string()];
+        pids = vec![bird.pid(), frr.pid(), frr.zebra_pid()];
+    }
+    assert_cleaned(&names, &pids);
+    eprintln!("freeze: {:.1?}", t0.elapsed());
+}
+
+/// The harness's own guards: a namespace, a veth to the root namespace and
+/// a process in the namespace are all gone after drop; addresses outside
+/// the test ranges are refused.
+#[test]
+fn guards_clean_up() {
+    if let Err(s) = netns::require_root_netns() {
+        netns::skip(&s);
+        return;
+    }
+    let (name, veth, pid);
+    {
+        let ns = Netns::new().unwrap();
+        let root = Netns::root();
+        let link = Link::new(&ns, &root).unwrap();
+        assert!(netns::namespace_exists(ns.name()));
+        let out = ns.exec(&["ip", "-br", "addr"]).unwrap();
+        assert!(
+            out.stdout.contains(&link.a.v4.to_string()),
+            "{}",
+            out.stdout
+        );
+        let shown = root
+            .ip(&["-br", "addr", "show", "dev", &link.veth.b_name])
+            .unwrap();
+        assert!(
+            shown.stdout.contains(&link.b.v4.to_string()),
+            "{}",
+            shown.stdout
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let p = ns.spawn(&["sleep", "60"], &dir.path().join("log")).unwrap();
+        assert_eq!(ns.pids(), vec![p.pid()]);
+        assert!(ns.add_addr("lo", "10.1.2.3".parse().unwrap(), 32).is_err());
+        assert!(
+            ns.add_route("0.0.0.0/0".parse().unwrap(), IpAddr::V4(link.b.v4))
+                .is_err()
+        );
+        ns.add_route("198.19.200.0/24".parse().unwrap(), IpAddr::V4(link.b.v4))
+            .unwrap();
+        (name, veth, pid) = (ns.name().to_string(), link.veth.b_name.clone(), p.pid());
+    }
+    assert_cleaned(&[name], &[pid]);
+    let links = Netns::root().ip(&["-br", "link"]).unwrap().stdout;
+    assert!(!links.contains(&veth), "veth {veth} left behind: {links}");
+}
