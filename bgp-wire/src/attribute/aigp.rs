@@ -27,6 +27,11 @@ impl Aigp {
     /// the whole TLV) and value; the AIGP TLV must be 11 octets and appear
     /// once (RFC 7311 3). A malformed AIGP is discarded.
     pub fn decode(value: &Bytes) -> Result<Aigp, Malformed> {
+        Self::decode_value(value.clone())
+    }
+
+    /// [`Aigp::decode`], keeping `value` itself.
+    pub(crate) fn decode_value(value: Bytes) -> Result<Aigp, Malformed> {
         let mut rest: &[u8] = value.as_ref();
         let mut seen = false;
         while !rest.is_empty() {
@@ -47,7 +52,7 @@ impl Aigp {
                 .get(len..)
                 .ok_or(Malformed::optional("AIGP TLV overruns the attribute"))?;
         }
-        Ok(Aigp(value.clone()))
+        Ok(Aigp(value))
     }
 
     /// The accumulated IGP metric, if the AIGP TLV is present.

@@ -12,7 +12,12 @@ use super::as_path::{AS_TRANS, AsPath, SegmentType};
 /// A malformed AS4_PATH is discarded (RFC 6793 6), hence the Optional
 /// Attribute Error subcode.
 pub fn decode(value: &Bytes) -> Result<AsPath, Malformed> {
-    AsPath::decode(value, true).map_err(|m| Malformed::optional(m.reason))
+    decode_value(value.clone())
+}
+
+/// [`decode`], keeping `value` itself.
+pub(crate) fn decode_value(value: Bytes) -> Result<AsPath, Malformed> {
+    AsPath::decode_four_octet(value).map_err(|m| Malformed::optional(m.reason))
 }
 
 /// What [`reconcile`] did.

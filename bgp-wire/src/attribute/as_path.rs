@@ -122,10 +122,21 @@ impl AsPath {
             validate(value, 4)?;
             return Ok(AsPath(value.clone()));
         }
+        Self::decode_two_octet(value)
+    }
+
+    /// [`AsPath::decode`] of a 4-octet-AS value, keeping `value` itself.
+    pub(crate) fn decode_four_octet(value: Bytes) -> Result<AsPath, Malformed> {
+        validate(&value, 4)?;
+        Ok(AsPath(value))
+    }
+
+    /// [`AsPath::decode`] of a 2-octet-AS value (widened into a new buffer).
+    pub(crate) fn decode_two_octet(value: &[u8]) -> Result<AsPath, Malformed> {
         let count = validate(value, 2)?;
         let segments = (value.len() - 2 * count) / 2;
         let mut out = BytesMut::with_capacity(segments * 2 + count * 4);
-        let mut rest: &[u8] = value.as_ref();
+        let mut rest: &[u8] = value;
         while let Some(([ty, n], tail)) = rest.split_first_chunk::<2>().map(|(h, t)| (*h, t)) {
             out.put_u8(ty);
             out.put_u8(n);

@@ -263,6 +263,14 @@ macro_rules! list_attribute {
             /// Decodes the attribute value: a non-zero multiple of the
             /// element size (RFC 7606 7).
             pub fn decode(value: &bytes::Bytes) -> Result<Self, $crate::attribute::Malformed> {
+                Self::decode_value(value.clone())
+            }
+
+            /// Like `decode`, keeping `value` itself.
+            #[allow(dead_code, reason = "not every list attribute is decoded this way")]
+            pub(crate) fn decode_value(
+                value: bytes::Bytes,
+            ) -> Result<Self, $crate::attribute::Malformed> {
                 let size = <$item as $crate::attribute::ListItem>::SIZE;
                 if value.is_empty() || value.len() % size != 0 {
                     return Err($crate::attribute::Malformed::length(concat!(
@@ -270,7 +278,7 @@ macro_rules! list_attribute {
                         " length is not a non-zero multiple of the element size"
                     )));
                 }
-                Ok($name(value.clone()))
+                Ok($name(value))
             }
 
             /// Builds the attribute from elements.

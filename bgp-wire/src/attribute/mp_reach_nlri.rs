@@ -9,7 +9,7 @@
 //! context allows it (`SessionContext::extended_next_hop(family, Afi::Ipv4)`).
 //! Every other family keeps its next hop and NLRI as opaque bytes.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -68,10 +68,18 @@ impl MpNextHop {
         }
     }
 
-    fn decode(family: AfiSafi, nh: &Bytes, ctx: &SessionContext) -> Result<MpNextHop, Malformed> {
+    /// Decodes the next hop `value[range]` (sliced from `value` only when
+    /// kept opaque).
+    fn decode(
+        family: AfiSafi,
+        value: &Bytes,
+        range: std::ops::Range<usize>,
+        ctx: &SessionContext,
+    ) -> Result<MpNextHop, Malformed> {
         if !family.is_ip_prefix_family() {
-            return Ok(MpNextHop::Opaque(nh.clone()));
+            return Ok(MpNextHop::Opaque(value.slice(range)));
         }
+        let nh: &[u8] = value.get(range).unwrap_or_default();
         let v6 = |b: &[u8]| b.first_chunk::<16>().map(|a| Ipv6Addr::from(*a));
         match (family.afi, nh.len()) {
             (Afi::Ipv4, 4) | (Afi::Ipv6, 4)
@@ -187,6 +195,11 @@ impl MpReachNlri {
     /// Decodes the attribute value. NLRI of IP families carry path
     /// identifiers when `ctx.add_path_receive(family)`.
     pub fn decode(value: &Bytes, ctx: &SessionContext) -> Result<Self, MpMalformed> {
+        Self::decode_value(value.clone(), ctx)
+    }
+
+    /// [`MpReachNlri::decode`], the NLRI field keeping `value`'s reference.
+    pub(crate) fn decode_value(value: Bytes, ctx: &SessionContext) -> Result<Self, MpMalformed> {
         let Some((&[a0, a1, safi, nh_len], _)) = value.split_first_chunk::<4>() else {
             return Err(MpMalformed {
                 family: None,
@@ -203,12 +216,14 @@ impl MpReachNlri {
             return Err(err("MP_REACH_NLRI next hop overruns the attribute"));
         }
         let next_hop =
-            MpNextHop::decode(family, &value.slice(4..nh_end), ctx).map_err(|m| MpMalformed {
+            MpNextHop::decode(family, &value, 4..nh_end, ctx).map_err(|m| MpMalformed {
                 family: Some(family),
                 malformed: m,
             })?;
         let reserved = value.get(nh_end).copied().unwrap_or(0);
-        let nlri = value.slice(nh_end + 1..);
+        // Checked above: the value is longer than nh_end.
+        let mut nlri = value;
+        nlri.advance(nh_end + 1);
         let (add_path, count) = if family.is_ip_prefix_family() {
             let ap = ctx.add_path_receive(family);
             let count = nlri::validate(&nlri, family.afi, ap)

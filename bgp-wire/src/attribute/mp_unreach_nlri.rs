@@ -1,7 +1,7 @@
 //! MP_UNREACH_NLRI (type code 15, RFC 4760 4): optional non-transitive, the
 //! withdrawn NLRI of any address family.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use super::Malformed;
 use super::mp_reach_nlri::{MpMalformed, put_nlri};
@@ -59,6 +59,12 @@ impl MpUnreachNlri {
     /// Decodes the attribute value. NLRI of IP families carry path
     /// identifiers when `ctx.add_path_receive(family)`.
     pub fn decode(value: &Bytes, ctx: &SessionContext) -> Result<Self, MpMalformed> {
+        Self::decode_value(value.clone(), ctx)
+    }
+
+    /// [`MpUnreachNlri::decode`], the withdrawn field keeping `value`'s
+    /// reference.
+    pub(crate) fn decode_value(value: Bytes, ctx: &SessionContext) -> Result<Self, MpMalformed> {
         let Some((&[a0, a1, safi], _)) = value.split_first_chunk::<3>() else {
             return Err(MpMalformed {
                 family: None,
@@ -66,7 +72,8 @@ impl MpUnreachNlri {
             });
         };
         let family = AfiSafi::new(Afi::from(u16::from_be_bytes([a0, a1])), Safi::from(safi));
-        let withdrawn = value.slice(3..);
+        let mut withdrawn = value;
+        withdrawn.advance(3);
         let (add_path, count) = if family.is_ip_prefix_family() {
             let ap = ctx.add_path_receive(family);
             let count = nlri::validate(&withdrawn, family.afi, ap).map_err(|_| MpMalformed {

@@ -130,9 +130,10 @@ pub(crate) enum SplitError {
     Overrun,
 }
 
-/// Splits one attribute off the front of `block`: the attribute (flags,
-/// code, value sharing `block`) and the rest.
-pub(crate) fn split_attribute(block: &Bytes) -> Result<(RawAttribute, Bytes), SplitError> {
+/// The header of the attribute at the front of `block`: flags, type code,
+/// header length (3 or 4) and value length, checked to fit in `block`.
+#[inline]
+pub(crate) fn attribute_header(block: &[u8]) -> Result<(Flags, u8, usize, usize), SplitError> {
     let (&[flags, code], _) = block
         .split_first_chunk::<2>()
         .ok_or(SplitError::ShortHeader)?;
@@ -149,6 +150,14 @@ pub(crate) fn split_attribute(block: &Bytes) -> Result<(RawAttribute, Bytes), Sp
     if block.len() < hdr + len {
         return Err(SplitError::Overrun);
     }
+    Ok((flags, code, hdr, len))
+}
+
+/// Splits one attribute off the front of `block`: the attribute (flags,
+/// code, value sharing `block`) and the rest.
+#[cfg(test)]
+pub(crate) fn split_attribute(block: &Bytes) -> Result<(RawAttribute, Bytes), SplitError> {
+    let (flags, code, hdr, len) = attribute_header(block)?;
     Ok((
         RawAttribute {
             flags,
@@ -157,6 +166,45 @@ pub(crate) fn split_attribute(block: &Bytes) -> Result<(RawAttribute, Bytes), Sp
         },
         block.slice(hdr + len..),
     ))
+}
+
+/// One attribute of a block being decoded: its header fields and where its
+/// value lies. The value becomes a [`Bytes`] (a reference count on the
+/// block) only for the attributes that keep it.
+#[derive(Clone, Copy)]
+struct Span<'a> {
+    block: &'a Bytes,
+    flags: Flags,
+    code: u8,
+    start: usize,
+    end: usize,
+}
+
+impl Span<'_> {
+    /// The value octets.
+    fn value(&self) -> &[u8] {
+        self.block.get(self.start..self.end).unwrap_or_default()
+    }
+
+    /// The value sharing the block.
+    fn value_bytes(&self) -> Bytes {
+        self.block.slice(self.start..self.end)
+    }
+
+    /// The attribute as a [`RawAttribute`].
+    fn raw(&self) -> RawAttribute {
+        RawAttribute {
+            flags: self.flags,
+            type_code: self.code,
+            value: self.value_bytes(),
+        }
+    }
+
+    /// The whole attribute as NOTIFICATION data (a copy, as
+    /// [`RawAttribute::to_notification_data`] makes).
+    fn notification_data(&self) -> Bytes {
+        self.raw().to_notification_data()
+    }
 }
 
 /// A 256-bit set of type codes.
@@ -199,9 +247,9 @@ impl PathAttributes {
     ) -> Result<DecodedAttributes, DecodeError> {
         let mut out = DecodedAttributes::default();
         let mut seen = CodeSet::default();
-        let mut rest = block.clone();
-        while !rest.is_empty() {
-            let (raw, tail) = match split_attribute(&rest) {
+        let mut pos = 0usize;
+        while let Some(rest) = block.get(pos..).filter(|r| !r.is_empty()) {
+            let (flags, code, hdr, len) = match attribute_header(rest) {
                 Ok(x) => x,
                 Err(e) => {
                     let (subcode, reason) = match e {
@@ -215,18 +263,29 @@ impl PathAttributes {
                         ),
                     };
                     let code = rest.get(1).copied().unwrap_or(0);
-                    out.report
-                        .push(code, Action::TreatAsWithdraw, subcode, rest.clone(), reason);
+                    out.report.push(
+                        code,
+                        Action::TreatAsWithdraw,
+                        subcode,
+                        block.slice(pos..),
+                        reason,
+                    );
                     break;
                 }
             };
-            rest = tail;
-            let code = raw.type_code;
+            let span = Span {
+                block,
+                flags,
+                code,
+                start: pos + hdr,
+                end: pos + hdr + len,
+            };
+            pos = span.end;
             if !seen.insert(code) {
                 if matches!(code, tc::MP_REACH_NLRI | tc::MP_UNREACH_NLRI) {
                     return Err(DecodeError::update(
                         UpdateMessageSubcode::MalformedAttributeList,
-                        raw.to_notification_data(),
+                        span.notification_data(),
                         "MP_REACH_NLRI or MP_UNREACH_NLRI appears twice",
                     ));
                 }
@@ -234,12 +293,12 @@ impl PathAttributes {
                     code,
                     Action::AttributeDiscard,
                     UpdateMessageSubcode::MalformedAttributeList,
-                    raw.to_notification_data(),
+                    span.notification_data(),
                     "repeated attribute discarded",
                 );
                 continue;
             }
-            out.decode_one(raw, ctx, peer, has_nlri)?;
+            out.decode_one(span, ctx, peer, has_nlri)?;
         }
         let a = &out.attributes;
         let mp_nlri = out
@@ -560,36 +619,31 @@ impl PathAttributes {
 impl DecodedAttributes {
     fn decode_one(
         &mut self,
-        raw: RawAttribute,
+        span: Span<'_>,
         ctx: &SessionContext,
         peer: PeerType,
         has_nlri: bool,
     ) -> Result<(), DecodeError> {
-        let code = raw.type_code;
+        let code = span.code;
         let Some(category) = expected_category(code) else {
-            if !raw.flags.optional() {
+            if !span.flags.optional() {
                 return Err(DecodeError::update(
                     UpdateMessageSubcode::UnrecognizedWellKnownAttribute,
-                    raw.to_notification_data(),
+                    span.notification_data(),
                     "unrecognised well-known attribute",
                 ));
             }
-            self.attributes.unknown.push(raw);
+            self.attributes.unknown.push(span.raw());
             return Ok(());
         };
         if matches!(code, tc::MP_REACH_NLRI | tc::MP_UNREACH_NLRI) {
-            return self.decode_mp(raw, ctx, category);
+            return self.decode_mp(span, ctx, category);
         }
         let report = |this: &mut Self, m: Malformed, action: Action| {
-            this.report.push(
-                code,
-                action,
-                m.subcode,
-                raw.to_notification_data(),
-                m.reason,
-            );
+            this.report
+                .push(code, action, m.subcode, span.notification_data(), m.reason);
         };
-        if raw.flags.category() != category {
+        if span.flags.category() != category {
             report(
                 self,
                 Malformed {
@@ -622,13 +676,19 @@ impl DecodedAttributes {
             return Ok(());
         }
         let four = ctx.four_octet_as;
-        let v = &raw.value;
+        // Fixed-size values are read in place; the variable-length ones that
+        // the set keeps take one reference to the block.
+        let v = span.value();
         let a = &mut self.attributes;
         let result: Result<(), Malformed> = (|| {
             match code {
                 tc::ORIGIN => a.origin = Some(Origin::decode(v)?),
                 tc::AS_PATH => {
-                    let p = AsPath::decode(v, four)?;
+                    let p = if four {
+                        AsPath::decode_four_octet(span.value_bytes())?
+                    } else {
+                        AsPath::decode_two_octet(v)?
+                    };
                     if p.asns().any(|x| x == 0) {
                         return Err(Malformed {
                             subcode: UpdateMessageSubcode::MalformedAsPath,
@@ -657,19 +717,27 @@ impl DecodedAttributes {
                     }
                     a.aggregator = Some(g);
                 }
-                tc::COMMUNITIES => a.communities = Some(Communities::decode(v)?),
-                tc::ORIGINATOR_ID => a.originator_id = Some(super::originator_id::decode(v)?),
-                tc::CLUSTER_LIST => a.cluster_list = Some(ClusterList::decode(v)?),
-                tc::EXTENDED_COMMUNITIES => {
-                    a.extended_communities = Some(ExtendedCommunities::decode(v)?)
+                tc::COMMUNITIES => {
+                    a.communities = Some(Communities::decode_value(span.value_bytes())?)
                 }
-                tc::AS4_PATH => a.as4_path = Some(as4_path::decode(v)?),
+                tc::ORIGINATOR_ID => a.originator_id = Some(super::originator_id::decode(v)?),
+                tc::CLUSTER_LIST => {
+                    a.cluster_list = Some(ClusterList::decode_value(span.value_bytes())?)
+                }
+                tc::EXTENDED_COMMUNITIES => {
+                    a.extended_communities =
+                        Some(ExtendedCommunities::decode_value(span.value_bytes())?)
+                }
+                tc::AS4_PATH => a.as4_path = Some(as4_path::decode_value(span.value_bytes())?),
                 tc::AS4_AGGREGATOR => a.as4_aggregator = Some(super::as4_aggregator::decode(v)?),
                 tc::IPV6_EXTENDED_COMMUNITIES => {
-                    a.ipv6_extended_communities = Some(Ipv6ExtendedCommunities::decode(v)?)
+                    a.ipv6_extended_communities =
+                        Some(Ipv6ExtendedCommunities::decode_value(span.value_bytes())?)
                 }
-                tc::AIGP => a.aigp = Some(Aigp::decode(v)?),
-                tc::LARGE_COMMUNITY => a.large_communities = Some(LargeCommunities::decode(v)?),
+                tc::AIGP => a.aigp = Some(Aigp::decode_value(span.value_bytes())?),
+                tc::LARGE_COMMUNITY => {
+                    a.large_communities = Some(LargeCommunities::decode_value(span.value_bytes())?)
+                }
                 tc::OTC => a.otc = Some(super::otc::decode(v)?),
                 _ => {}
             }
@@ -679,14 +747,14 @@ impl DecodedAttributes {
             Ok(()) => {
                 let usual = Flags(category);
                 let usual_len = super::header_len(usual, v.len());
-                let got_len = super::header_len(raw.flags, v.len());
+                let got_len = super::header_len(span.flags, v.len());
                 let canonical =
-                    raw.flags.0 & !Flags::EXTENDED_LENGTH == category && usual_len == got_len;
+                    span.flags.0 & !Flags::EXTENDED_LENGTH == category && usual_len == got_len;
                 if !canonical {
                     if let Some(s) =
                         slot(code).and_then(|s| self.attributes.received_flags.0.get_mut(s))
                     {
-                        *s = raw.flags.0;
+                        *s = span.flags.0;
                     }
                 }
             }
@@ -697,13 +765,13 @@ impl DecodedAttributes {
 
     fn decode_mp(
         &mut self,
-        raw: RawAttribute,
+        span: Span<'_>,
         ctx: &SessionContext,
         category: u8,
     ) -> Result<(), DecodeError> {
-        let reach = raw.type_code == tc::MP_REACH_NLRI;
-        let result = if raw.flags.category() != category {
-            let family = raw.value.first_chunk::<3>().map(|&[a, b, s]| {
+        let reach = span.code == tc::MP_REACH_NLRI;
+        let result = if span.flags.category() != category {
+            let family = span.value().first_chunk::<3>().map(|&[a, b, s]| {
                 crate::afi::AfiSafi::new(u16::from_be_bytes([a, b]).into(), s.into())
             });
             Err(MpMalformed {
@@ -714,13 +782,13 @@ impl DecodedAttributes {
                 },
             })
         } else if reach {
-            MpReachNlri::decode(&raw.value, ctx).map(|mut m| {
-                m.flags = raw.flags;
+            MpReachNlri::decode_value(span.value_bytes(), ctx).map(|mut m| {
+                m.flags = span.flags;
                 self.mp_reach = Some(m)
             })
         } else {
-            MpUnreachNlri::decode(&raw.value, ctx).map(|mut m| {
-                m.flags = raw.flags;
+            MpUnreachNlri::decode_value(span.value_bytes(), ctx).map(|mut m| {
+                m.flags = span.flags;
                 self.mp_unreach = Some(m)
             })
         };
@@ -731,7 +799,7 @@ impl DecodedAttributes {
                 malformed,
             }) => Err(DecodeError::update(
                 malformed.subcode,
-                raw.to_notification_data(),
+                span.notification_data(),
                 malformed.reason,
             )),
             Err(MpMalformed {
@@ -739,10 +807,10 @@ impl DecodedAttributes {
                 malformed,
             }) => {
                 self.report.push(
-                    raw.type_code,
+                    span.code,
                     Action::AfiSafiDisable,
                     malformed.subcode,
-                    raw.to_notification_data(),
+                    span.notification_data(),
                     malformed.reason,
                 );
                 if let Some(p) = self.report.problems.last_mut() {

@@ -12,7 +12,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::afi::{Afi, AfiSafi};
 use crate::attribute::mp_reach_nlri::put_nlri;
-use crate::attribute::path_attributes::split_attribute;
+use crate::attribute::path_attributes::attribute_header;
 use crate::attribute::{
     DecodedAttributes, MpReachNlri, MpUnreachNlri, PathAttributes, PeerType, RawAttribute,
     type_code,
@@ -304,9 +304,14 @@ impl Iterator for RawAttributes {
     type Item = RawAttribute;
 
     fn next(&mut self) -> Option<RawAttribute> {
-        let (a, rest) = split_attribute(&self.rest).ok()?;
-        self.rest = rest;
-        Some(a)
+        let (flags, type_code, hdr, len) = attribute_header(&self.rest).ok()?;
+        let value = self.rest.slice(hdr..hdr + len);
+        self.rest.advance(hdr + len);
+        Some(RawAttribute {
+            flags,
+            type_code,
+            value,
+        })
     }
 }
 
