@@ -23,7 +23,9 @@ use std::path::PathBuf;
 
 use bgp_wire::attribute::{DecodedAttributes, MpNextHop, PathAttributes, PeerType};
 use bgp_wire::message::update::builder;
-use bgp_wire::mrt::{Bgp4mpMessage, MrtBody, MrtError, MrtParser, MrtRecord, MrtSessions};
+use bgp_wire::mrt::{
+    Bgp4mpMessage, MrtBody, MrtError, MrtParser, MrtRecord, MrtSessions, SessionKey,
+};
 use bgp_wire::nlri::{Nlri, NlriIter};
 use bgp_wire::{AfiSafi, Message, Open, SessionContext, Update};
 use bytes::{Bytes, BytesMut};
@@ -239,7 +241,18 @@ pub fn frame(data: &Bytes) -> (u64, u64) {
 #[derive(Debug, Default)]
 pub struct Contexts {
     sessions: MrtSessions,
+    /// The sessions with an OPEN on file while they are few: a message of
+    /// any other session is decoded with its subtype's context without a
+    /// look-up in `sessions`.
+    with_open: Vec<SessionKey>,
+    /// The negotiated context of the session looked up last (records of a
+    /// session tend to follow each other); forgotten at every OPEN and
+    /// state change.
+    last: Option<(SessionKey, SessionContext)>,
 }
+
+/// Beyond this many sessions with OPENs, [`Contexts`] looks every message up.
+const FEW_SESSIONS: usize = 16;
 
 impl Contexts {
     /// No session known yet.
@@ -250,6 +263,23 @@ impl Contexts {
     /// Files an OPEN or a state change (call for every record).
     pub fn observe(&mut self, record: &MrtRecord) {
         self.sessions.observe(record);
+        match &record.body {
+            MrtBody::Bgp4mpMessage(m) if m.message_type() == Some(1) => {
+                self.last = None;
+                let key = m.session_key();
+                if !self.with_open.contains(&key) {
+                    self.with_open.push(key);
+                }
+            }
+            MrtBody::Bgp4mpStateChange(c) => {
+                self.last = None;
+                let key = c.peering.session_key();
+                if self.sessions.get(&key).is_none() {
+                    self.with_open.retain(|k| *k != key);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// The context to decode `m` with. The subtype says whether AS numbers
@@ -262,10 +292,39 @@ impl Contexts {
             return sub;
         }
         let key = m.session_key();
-        let Some(s) = self.sessions.get(&key) else {
+        if self.with_open.len() <= FEW_SESSIONS && !self.with_open.contains(&key) {
             return sub;
+        }
+        let negotiated = match &self.last {
+            Some((k, c)) if *k == key => c.clone(),
+            _ => {
+                let c = self.negotiated(key);
+                self.last = Some((key, c.clone()));
+                c
+            }
         };
-        let negotiated = match &s.context {
+        let mut ctx = sub;
+        for family in [
+            AfiSafi::IPV4_UNICAST,
+            AfiSafi::IPV6_UNICAST,
+            AfiSafi::IPV4_MULTICAST,
+            AfiSafi::IPV6_MULTICAST,
+        ] {
+            let d = m.direction();
+            if negotiated.add_path(family, d) {
+                ctx.set_add_path(family, d, true);
+            }
+        }
+        ctx
+    }
+
+    /// What the OPENs on file for the session negotiated (the default
+    /// context when there are none).
+    fn negotiated(&mut self, key: SessionKey) -> SessionContext {
+        let Some(s) = self.sessions.get(&key) else {
+            return SessionContext::default();
+        };
+        match &s.context {
             Some(c) => c.clone(),
             None => {
                 let open = |b: &Option<Bytes>| match b {
@@ -284,20 +343,7 @@ impl Contexts {
                 self.sessions.set_context(key, c.clone());
                 c
             }
-        };
-        let mut ctx = sub;
-        for family in [
-            AfiSafi::IPV4_UNICAST,
-            AfiSafi::IPV6_UNICAST,
-            AfiSafi::IPV4_MULTICAST,
-            AfiSafi::IPV6_MULTICAST,
-        ] {
-            let d = m.direction();
-            if negotiated.add_path(family, d) {
-                ctx.set_add_path(family, d, true);
-            }
         }
-        ctx
     }
 }
 
@@ -321,12 +367,12 @@ pub fn for_each_update(
             }
         };
         contexts.observe(&record);
-        let MrtBody::Bgp4mpMessage(m) = &record.body else {
+        let MrtBody::Bgp4mpMessage(m) = record.body else {
             continue;
         };
         t.messages += 1;
-        let ctx = contexts.context(m);
-        match Message::from_bytes(m.message.clone(), &ctx) {
+        let ctx = contexts.context(&m);
+        match Message::from_bytes(m.message, &ctx) {
             Ok(Message::Update(u)) => {
                 t.updates += 1;
                 match u.attributes(&ctx, PeerType::Oad) {
