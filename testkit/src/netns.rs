@@ -154,7 +154,8 @@ pub fn interop_required() -> bool {
     std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1")
 }
 
-/// Reports a skip: prints `SKIPPED: <reason>`, or, when [`REQUIRE_ENV`] is
+/// Reports a skip: prints `SKIPPED: <reason>` (to standard error, not
+/// captured by the test harness), or, when [`REQUIRE_ENV`] is
 /// `1`, panics with the reason so that the test fails.
 #[allow(
     clippy::panic,
@@ -164,8 +165,10 @@ pub fn skip(s: &Skip) {
     if interop_required() {
         panic!("{REQUIRE_ENV}=1 but interop tests cannot run: {s}");
     }
-    eprintln!("SKIPPED: {s}");
-    println!("SKIPPED: {s}");
+    // Straight to the process's standard error, past the test harness's
+    // output capture, so that a skip shows in every test log.
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {s}");
 }
 
 /// Finds a program by name on `PATH`, then in `/usr/sbin`, `/sbin` and

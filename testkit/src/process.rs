@@ -207,6 +207,14 @@ pub fn send_signal(pid: u32, sig: Signal) -> Result<(), RunError> {
     .map(|_| ())
 }
 
+/// The state letter of `/proc/PID/stat` (`R`, `S`, `T` for stopped, `Z`
+/// ...), if the process exists.
+pub fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "PID (COMM) STATE ...": COMM may hold spaces and parentheses.
+    stat.rsplit_once(')')?.1.split_whitespace().next()?.chars().next()
+}
+
 /// A long-running child process, owned: dropping it stops it (`SIGCONT` if
 /// frozen, `SIGTERM`, then `SIGKILL` after [`STOP_GRACE`]) and reaps it.
 #[derive(Debug)]
@@ -289,11 +297,22 @@ impl Process {
         send_signal(self.pid(), sig)
     }
 
-    /// Freezes it with `SIGSTOP` (e.g. to let a peer's hold timer expire).
+    /// Freezes it with `SIGSTOP` (e.g. to let a peer's hold timer expire),
+    /// and waits (up to 2 s) until the kernel shows it stopped.
     pub fn freeze(&mut self) -> Result<(), RunError> {
         self.signal(Signal::Stop)?;
         self.frozen.store(true, Ordering::SeqCst);
-        Ok(())
+        let pid = self.pid();
+        wait_until(Duration::from_secs(2), Duration::from_millis(5), || {
+            match process_state(pid) {
+                Some('T' | 't') => Ok(()),
+                s => Err(s),
+            }
+        })
+        .map_err(|t| RunError::Wait {
+            command: self.name.clone(),
+            source: std::io::Error::other(format!("not stopped after SIGSTOP: {t}")),
+        })
     }
 
     /// Thaws it with `SIGCONT`.
@@ -377,16 +396,8 @@ mod tests {
         let mut p = Process::spawn(Command::new("sleep").arg("30"), "sleep", None).unwrap();
         let pid = p.pid();
         p.freeze().unwrap();
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-        // Field 3 is the state; T is stopped.
-        let state = stat
-            .rsplit(')')
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .next()
-            .unwrap();
-        assert_eq!(state, "T", "{stat}");
+        assert_eq!(process_state(pid), Some('T'));
+        assert!(p.is_frozen());
         p.thaw().unwrap();
         let st = p.stop(Duration::from_secs(2)).unwrap();
         assert!(!st.success());

@@ -337,3 +337,82 @@ fn guards_clean_up() {
     let links = Netns::root().ip(&["-br", "link"]).unwrap().stdout;
     assert!(!links.contains(&veth), "veth {veth} left behind: {links}");
 }
+
+/// The less common options render into configurations each daemon accepts
+/// and that work together: BIRD (A) peers with FRR (B) and GoBGP (C) over
+/// two links; the IPv4 sessions use ADD-PATH both ways, graceful restart,
+/// hold time 9 and multihop 2, the IPv6 sessions GTSM and an MD5 password
+/// with BIRD passive.
+#[test]
+fn options_accepted() {
+    if !daemon::interop_ready(&[Kind::Bird, Kind::Frr, Kind::GoBgp]) {
+        return;
+    }
+    let t0 = Instant::now();
+    let (names, pids);
+    {
+        let (na, nb, nc) = (
+            Netns::new().unwrap(),
+            Netns::new().unwrap(),
+            Netns::new().unwrap(),
+        );
+        let (ab, ac) = (Link::new(&na, &nb).unwrap(), Link::new(&na, &nc).unwrap());
+        let opts = |bird: bool| {
+            move |v4: bool, n: NeighborConfig| {
+                if v4 {
+                    n.add_path(daemon::AddPath::Both)
+                        .graceful_restart()
+                        .hold_time(9)
+                        .multihop(2)
+                } else {
+                    let n = n.ttl_security().password("pw6");
+                    if bird { n.passive() } else { n }
+                }
+            }
+        };
+        let mut bird_cfg = side_config(BIRD_SIDE, FRR_SIDE, ab.a, ab.b, &opts(true));
+        let to_gobgp = side_config(BIRD_SIDE, GOBGP_SIDE, ac.a, ac.b, &opts(true));
+        bird_cfg.neighbors.extend(to_gobgp.neighbors);
+        let bird = Bird::start(&na, &bird_cfg).unwrap();
+        let frr = Frr::start(
+            &nb,
+            &side_config(FRR_SIDE, BIRD_SIDE, ab.b, ab.a, &opts(false)),
+        )
+        .unwrap();
+        let gobgp = GoBgp::start(
+            &nc,
+            &side_config(GOBGP_SIDE, BIRD_SIDE, ac.b, ac.a, &opts(false)),
+        )
+        .unwrap();
+        for v4 in [true, false] {
+            for (d, peer) in [
+                (&bird as &dyn Daemon, ab.b.addr(v4)),
+                (&bird, ac.b.addr(v4)),
+                (&frr, ab.a.addr(v4)),
+                (&gobgp, ac.a.addr(v4)),
+            ] {
+                d.wait_established(peer, SESSION_UP)
+                    .unwrap_or_else(|e| panic!("{} with {peer}: {e}", d.kind()));
+            }
+        }
+        for d in [&frr as &dyn Daemon, &gobgp] {
+            for p in [BIRD_SIDE.v4(), BIRD_SIDE.v6()] {
+                let r = d.wait_route(p, ROUTES_IN).unwrap();
+                assert_eq!(r.asns(), vec![BIRD_SIDE.asn], "{} {p}", d.kind());
+            }
+        }
+        // FRR's view of what was negotiated on the IPv4 session.
+        let n = frr.neighbor_json(ab.a.addr(true)).unwrap();
+        assert_eq!(
+            n.get("bgpTimerHoldTimeMsecs").and_then(|v| v.as_u64()),
+            Some(9000)
+        );
+        let caps = n.get("neighborCapabilities").unwrap();
+        assert!(caps.get("addPath").is_some(), "{caps:?}");
+        assert!(caps.get("gracefulRestart").is_some(), "{caps:?}");
+        names = [&na, &nb, &nc].map(|n| n.name().to_string()).to_vec();
+        pids = vec![bird.pid(), frr.pid(), frr.zebra_pid(), gobgp.pid()];
+    }
+    assert_cleaned(&names, &pids);
+    eprintln!("options: {:.1?}", t0.elapsed());
+}

@@ -261,7 +261,36 @@ impl Frr {
             },
             logs,
         )?;
+        // bgpd goes on past configuration lines it cannot read; a test
+        // would then run with another configuration than it asked for.
+        let bad: Vec<String> = ["bgpd.log", "bgpd.out"]
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(me.dir.file(f)).ok())
+            .flat_map(|t| {
+                t.lines()
+                    .filter(|l| l.contains("on config line"))
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if !bad.is_empty() {
+            return Err(DaemonError::Config(format!(
+                "bgpd rejected configuration lines:\n{}",
+                bad.join("\n")
+            )));
+        }
         Ok(me)
+    }
+
+    /// The neighbor's full entry of `show bgp neighbors ADDR json` (timers,
+    /// capabilities, counters) for checks the typed queries do not cover.
+    pub fn neighbor_json(&self, peer: IpAddr) -> Result<Value, DaemonError> {
+        let v = self.vtysh_json(&format!("show bgp neighbors {peer} json"))?;
+        v.members()
+            .iter()
+            .find(|(k, _)| k.parse::<IpAddr>().ok() == Some(peer))
+            .map(|(_, n)| n.clone())
+            .ok_or(DaemonError::NoSuchPeer(peer))
     }
 
     fn log_paths(&self) -> Vec<PathBuf> {
@@ -483,7 +512,7 @@ pub fn parse_prefix_detail(v: &Value) -> Vec<Route> {
 }
 
 /// How many prefixes one vtysh call asks details for.
-const DETAIL_CHUNK: usize = 100;
+pub const DETAIL_CHUNK: usize = 100;
 
 impl Frr {
     /// The prefixes in the table of `family` (one fast query, no path

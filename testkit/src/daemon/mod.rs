@@ -1,6 +1,6 @@
 //! Drivers for reference BGP daemons — BIRD 2 ([`bird::Bird`]), FRR
 //! ([`frr::Frr`]) and GoBGP ([`gobgp::GoBgp`]) — each running one instance
-//! inside a [`Netns`] with its own configuration, sockets and logs in a
+//! inside a [`Netns`](crate::netns::Netns) with its own configuration, sockets and logs in a
 //! temporary folder ([`InstanceDir`]).
 //!
 //! The three share one configuration model ([`RouterConfig`],
@@ -622,10 +622,15 @@ impl From<RunError> for DaemonError {
     }
 }
 
-fn timeout_error<S: fmt::Debug>(what: impl Into<String>, t: WaitTimeout<S>) -> DaemonError {
+fn timeout_error(what: impl Into<String>, t: WaitTimeout<String>) -> DaemonError {
     DaemonError::Timeout {
         what: what.into(),
-        detail: t.to_string(),
+        detail: format!(
+            "timed out after {:.1?} ({} checks); last observed: {}",
+            t.waited,
+            t.polls,
+            t.last.as_deref().unwrap_or("nothing")
+        ),
     }
 }
 
