@@ -212,7 +212,12 @@ pub fn send_signal(pid: u32, sig: Signal) -> Result<(), RunError> {
 pub fn process_state(pid: u32) -> Option<char> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // "PID (COMM) STATE ...": COMM may hold spaces and parentheses.
-    stat.rsplit_once(')')?.1.split_whitespace().next()?.chars().next()
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .next()?
+        .chars()
+        .next()
 }
 
 /// A long-running child process, owned: dropping it stops it (`SIGCONT` if
@@ -303,12 +308,14 @@ impl Process {
         self.signal(Signal::Stop)?;
         self.frozen.store(true, Ordering::SeqCst);
         let pid = self.pid();
-        wait_until(Duration::from_secs(2), Duration::from_millis(5), || {
-            match process_state(pid) {
+        wait_until(
+            Duration::from_secs(2),
+            Duration::from_millis(5),
+            || match process_state(pid) {
                 Some('T' | 't') => Ok(()),
                 s => Err(s),
-            }
-        })
+            },
+        )
         .map_err(|t| RunError::Wait {
             command: self.name.clone(),
             source: std::io::Error::other(format!("not stopped after SIGSTOP: {t}")),
