@@ -128,6 +128,59 @@ fn check_side(d: &dyn Daemon, own: Side, other: Side, peer_end: End) {
     }
 }
 
+/// A prefix `side` originates later: `198.19.(N + 100).0/24`.
+fn late(side: Side) -> IpNet {
+    IpNet::V4(Ipv4Net::new(Ipv4Addr::new(198, 19, side.n + 100, 0), 24).unwrap())
+}
+
+/// Each side withdraws its IPv4 prefix and originates a new one; the
+/// other side must see both changes, and the counts must follow.
+fn churn(a: &mut dyn Daemon, sa: Side, b: &mut dyn Daemon, sb: Side, link: &Link) {
+    a.withdraw(sa.v4()).unwrap();
+    a.originate(late(sa)).unwrap();
+    b.withdraw(sb.v4()).unwrap();
+    b.originate(late(sb)).unwrap();
+    for (d, other, peer) in [(&*a, sb, link.b.addr(true)), (&*b, sa, link.a.addr(true))] {
+        d.wait_route_gone(other.v4(), ROUTES_IN)
+            .unwrap_or_else(|e| panic!("{} still has {}: {e}", d.kind(), other.v4()));
+        let r = d.wait_route(late(other), ROUTES_IN).unwrap();
+        assert_eq!(r.asns(), vec![other.asn], "{} {r:?}", d.kind());
+        assert_eq!(r.peer, Some(peer));
+        assert_eq!(
+            d.received_count(peer, Family::Ipv4).unwrap(),
+            1,
+            "{}",
+            d.kind()
+        );
+        assert_eq!(
+            d.received_count(peer, Family::Ipv6).unwrap(),
+            0,
+            "{}",
+            d.kind()
+        );
+        let v6_peer = if peer == link.b.addr(true) {
+            link.b.addr(false)
+        } else {
+            link.a.addr(false)
+        };
+        assert_eq!(
+            d.received_count(v6_peer, Family::Ipv6).unwrap(),
+            1,
+            "{}",
+            d.kind()
+        );
+        // Its own new prefix and the other's.
+        assert_eq!(
+            d.prefix_count(Family::Ipv4).unwrap(),
+            2,
+            "{}: {:?}",
+            d.kind(),
+            d.routes(Family::Ipv4)
+        );
+        assert_eq!(d.prefix_count(Family::Ipv6).unwrap(), 2, "{}", d.kind());
+    }
+}
+
 /// After everything is dropped: the namespaces and processes are gone.
 fn assert_cleaned(names: &[String], pids: &[u32]) {
     for n in names {
@@ -155,8 +208,10 @@ fn pair(ka: Kind, kb: Kind) {
         let (sa, sb) = (side_of(ka), side_of(kb));
         let a = start(ka, &na, &side_config(sa, sb, link.a, link.b, &no_tweak));
         let b = start(kb, &nb, &side_config(sb, sa, link.b, link.a, &no_tweak));
+        let (mut a, mut b) = (a, b);
         check_side(a.as_ref(), sa, sb, link.b);
         check_side(b.as_ref(), sb, sa, link.a);
+        churn(a.as_mut(), sa, b.as_mut(), sb, &link);
         names = vec![na.name().to_string(), nb.name().to_string()];
         pids = vec![a.pid(), b.pid()];
     }
@@ -323,7 +378,16 @@ fn guards_clean_up() {
         );
         let dir = tempfile::tempdir().unwrap();
         let p = ns.spawn(&["sleep", "60"], &dir.path().join("log")).unwrap();
-        assert_eq!(ns.pids(), vec![p.pid()]);
+        // `ip netns exec` enters the namespace, then execs `sleep`.
+        testkit::wait::wait_until(Duration::from_secs(2), Duration::from_millis(10), || {
+            let pids = ns.pids();
+            if pids == vec![p.pid()] {
+                Ok(())
+            } else {
+                Err(pids)
+            }
+        })
+        .unwrap();
         assert!(ns.add_addr("lo", "10.1.2.3".parse().unwrap(), 32).is_err());
         assert!(
             ns.add_route("0.0.0.0/0".parse().unwrap(), IpAddr::V4(link.b.v4))

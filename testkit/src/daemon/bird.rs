@@ -434,11 +434,7 @@ impl Daemon for Bird {
     }
 
     fn routes(&self, family: Family) -> Result<Vec<Route>, DaemonError> {
-        let table = match family {
-            Family::Ipv4 => "master4",
-            Family::Ipv6 => "master6",
-        };
-        let out = self.birdc(&format!("show route all table {table}"))?;
+        let out = self.birdc(&format!("show route all table {}", table(family)))?;
         Ok(parse_routes(&out, |p| self.peer_of(p)))
     }
 
@@ -462,6 +458,77 @@ impl Daemon for Bird {
     fn log_tail(&self, lines: usize) -> String {
         logs_tail(&self.log_paths(), lines)
     }
+
+    fn originate(&mut self, prefix: IpNet) -> Result<(), DaemonError> {
+        let mut cfg = self.config.clone();
+        if !cfg.originate.contains(&prefix) {
+            cfg.originate.push(prefix);
+        }
+        self.reconfigure(&cfg)
+    }
+
+    fn withdraw(&mut self, prefix: IpNet) -> Result<(), DaemonError> {
+        let mut cfg = self.config.clone();
+        cfg.originate.retain(|p| *p != prefix);
+        self.reconfigure(&cfg)
+    }
+
+    fn prefix_count(&self, family: Family) -> Result<usize, DaemonError> {
+        let cmd = format!("show route count table {}", table(family));
+        let out = self.birdc(&cmd)?;
+        parse_count(&out).ok_or(DaemonError::Parse {
+            what: format!("birdc {cmd}"),
+            detail: out,
+        })
+    }
+
+    fn received_count(&self, peer: IpAddr, family: Family) -> Result<usize, DaemonError> {
+        if self.config.find_neighbor(peer).is_none() {
+            return Err(DaemonError::NoSuchPeer(peer));
+        }
+        let cmd = format!("show protocols all {}", protocol_name(peer));
+        let out = self.birdc(&cmd)?;
+        Ok(parse_imported(&out, family).unwrap_or(0))
+    }
+}
+
+fn table(family: Family) -> &'static str {
+    match family {
+        Family::Ipv4 => "master4",
+        Family::Ipv6 => "master6",
+    }
+}
+
+/// Reads `show route count`: "4 of 4 routes for 4 networks in table
+/// master4" gives 4 (networks).
+pub fn parse_count(text: &str) -> Option<usize> {
+    text.lines().find_map(|l| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        let i = words.iter().position(|w| *w == "networks")?;
+        words.get(i.checked_sub(1)?)?.parse().ok()
+    })
+}
+
+/// Reads the `Routes: N imported, ...` line of the `Channel ipv4|ipv6`
+/// section of `show protocols all NAME`; `None` if the channel has none
+/// (it is down).
+pub fn parse_imported(text: &str, family: Family) -> Option<usize> {
+    let want = match family {
+        Family::Ipv4 => "Channel ipv4",
+        Family::Ipv6 => "Channel ipv6",
+    };
+    let mut in_channel = false;
+    for l in text.lines() {
+        let t = l.trim();
+        if t.starts_with("Channel ") {
+            in_channel = t == want;
+        } else if in_channel {
+            if let Some(v) = t.strip_prefix("Routes:") {
+                return v.split_whitespace().next()?.parse().ok();
+            }
+        }
+    }
+    None
 }
 
 impl Drop for Bird {
@@ -544,6 +611,28 @@ bgp_198_18_0_1 BGP        ---        start  20:42:09.014  Idle          Received
             Some("Received: Invalid network field")
         );
         assert_eq!(parse_protocol("syntax error\n"), None);
+    }
+
+    #[test]
+    fn counts() {
+        let text = "Name       Proto      Table      State  Since         Info
+bgp_198_18_60_1 BGP        ---        up     21:00:01.624  Established
+  BGP state:          Established
+  Channel ipv4
+    State:          UP
+    Routes:         1 imported, 3 exported, 1 preferred
+  Channel ipv6
+    State:          UP
+    Routes:         7 imported, 0 exported, 7 preferred
+";
+        assert_eq!(parse_imported(text, Family::Ipv4), Some(1));
+        assert_eq!(parse_imported(text, Family::Ipv6), Some(7));
+        assert_eq!(
+            parse_imported("  Channel ipv4\n    State: DOWN\n", Family::Ipv4),
+            None
+        );
+        let count = "4 of 5 routes for 4 networks in table master4\n";
+        assert_eq!(parse_count(count), Some(4));
     }
 
     #[test]

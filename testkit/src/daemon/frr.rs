@@ -594,6 +594,59 @@ impl Daemon for Frr {
     fn log_tail(&self, lines: usize) -> String {
         logs_tail(&self.log_paths(), lines)
     }
+
+    fn originate(&mut self, prefix: IpNet) -> Result<(), DaemonError> {
+        self.network(prefix, true)?;
+        if !self.config.originate.contains(&prefix) {
+            self.config.originate.push(prefix);
+        }
+        Ok(())
+    }
+
+    fn withdraw(&mut self, prefix: IpNet) -> Result<(), DaemonError> {
+        self.network(prefix, false)?;
+        self.config.originate.retain(|p| *p != prefix);
+        Ok(())
+    }
+
+    fn prefix_count(&self, family: Family) -> Result<usize, DaemonError> {
+        self.prefixes(family).map(|p| p.len())
+    }
+
+    fn received_count(&self, peer: IpAddr, family: Family) -> Result<usize, DaemonError> {
+        let v = self.vtysh_json(&format!("show bgp {} unicast summary json", afi(family)))?;
+        let n = v
+            .get("peers")
+            .map(Value::members)
+            .unwrap_or_default()
+            .iter()
+            .find(|(k, _)| k.parse::<IpAddr>().ok() == Some(peer))
+            .map(|(_, n)| n);
+        match n {
+            Some(n) => Ok(n
+                .get("pfxRcd")
+                .and_then(Value::as_u64)
+                .and_then(|c| usize::try_from(c).ok())
+                .unwrap_or(0)),
+            // Not activated for this family: nothing received.
+            None if self.config.find_neighbor(peer).is_some() => Ok(0),
+            None => Err(DaemonError::NoSuchPeer(peer)),
+        }
+    }
+}
+
+impl Frr {
+    /// Adds (`on`) or removes a `network` statement through vtysh.
+    fn network(&self, prefix: IpNet, on: bool) -> Result<(), DaemonError> {
+        let router = format!("router bgp {}", self.config.asn);
+        let af = format!("address-family {} unicast", afi(Family::of(prefix.addr())));
+        let net = format!("{}network {prefix}", if on { "" } else { "no " });
+        let out = self.vtysh(&["configure terminal", &router, &af, &net])?;
+        match out.lines().find(|l| l.trim_start().starts_with('%')) {
+            Some(err) => Err(DaemonError::Config(format!("vtysh `{net}`: {err}"))),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Drop for Frr {

@@ -400,11 +400,7 @@ impl Daemon for GoBgp {
     }
 
     fn routes(&self, family: Family) -> Result<Vec<Route>, DaemonError> {
-        let fam = match family {
-            Family::Ipv4 => "ipv4",
-            Family::Ipv6 => "ipv6",
-        };
-        let v = self.json(&["global", "rib", "-a", fam, "-j"])?;
+        let v = self.json(&["global", "rib", "-a", fam(family), "-j"])?;
         Ok(parse_routes(&v))
     }
 
@@ -428,6 +424,73 @@ impl Daemon for GoBgp {
     fn log_tail(&self, lines: usize) -> String {
         logs_tail(std::slice::from_ref(&self.log), lines)
     }
+
+    fn originate(&mut self, prefix: IpNet) -> Result<(), DaemonError> {
+        self.add_route(prefix, &[])?;
+        if !self.config.originate.contains(&prefix) {
+            self.config.originate.push(prefix);
+        }
+        Ok(())
+    }
+
+    fn withdraw(&mut self, prefix: IpNet) -> Result<(), DaemonError> {
+        self.del_route(prefix)?;
+        self.config.originate.retain(|p| *p != prefix);
+        Ok(())
+    }
+
+    fn prefix_count(&self, family: Family) -> Result<usize, DaemonError> {
+        let v = self.json(&["global", "rib", "summary", "-a", fam(family), "-j"])?;
+        Ok(v.get("num_destination")
+            .and_then(Value::as_u64)
+            .and_then(|c| usize::try_from(c).ok())
+            .unwrap_or(0))
+    }
+
+    fn received_count(&self, peer: IpAddr, family: Family) -> Result<usize, DaemonError> {
+        let v = self.json(&["neighbor", "-j"])?;
+        parse_accepted(&v, peer, family).ok_or(DaemonError::NoSuchPeer(peer))
+    }
+}
+
+fn fam(family: Family) -> &'static str {
+    match family {
+        Family::Ipv4 => "ipv4",
+        Family::Ipv6 => "ipv6",
+    }
+}
+
+/// Reads how many prefixes of `family` the neighbor at `peer` has accepted
+/// from `gobgp neighbor -j` (`afi_safis[].state.accepted`; left out when
+/// zero). `None` if there is no such neighbor.
+pub fn parse_accepted(v: &Value, peer: IpAddr, family: Family) -> Option<usize> {
+    let n = v.elements().iter().find(|n| {
+        n.get("conf")
+            .and_then(|c| c.get("neighbor_address"))
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<IpAddr>().ok())
+            == Some(peer)
+    })?;
+    let afi = match family {
+        Family::Ipv4 => 1,
+        Family::Ipv6 => 2,
+    };
+    let count = n
+        .get("afi_safis")
+        .map(Value::elements)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|a| a.get("state"))
+        .find(|st| {
+            st.get("family")
+                .and_then(|f| f.get("afi"))
+                .and_then(Value::as_u64)
+                == Some(afi)
+        })
+        .and_then(|st| st.get("accepted"))
+        .and_then(Value::as_u64)
+        .and_then(|c| usize::try_from(c).ok());
+    Some(count.unwrap_or(0))
 }
 
 impl Drop for GoBgp {
@@ -465,6 +528,11 @@ mod tests {
         let s = parse_neighbor(&v, "198.18.0.0".parse().unwrap()).unwrap();
         assert_eq!(s.state, SessionState::Active);
         assert!(parse_neighbor(&v, "198.18.0.9".parse().unwrap()).is_none());
+        let text = r#"[{"conf":{"neighbor_address":"198.18.0.0"},"afi_safis":[{"state":{"family":{"afi":1,"safi":1},"received":2,"accepted":2}},{"state":{"family":{"afi":2,"safi":1}}}]}]"#;
+        let v = json::parse(text).unwrap();
+        let peer = "198.18.0.0".parse().unwrap();
+        assert_eq!(parse_accepted(&v, peer, Family::Ipv4), Some(2));
+        assert_eq!(parse_accepted(&v, peer, Family::Ipv6), Some(0));
     }
 
     #[test]

@@ -668,6 +668,20 @@ pub trait Daemon {
     /// file's name.
     fn log_tail(&self, lines: usize) -> String;
 
+    /// Starts originating `prefix` (BIRD: a static route and `configure`;
+    /// FRR: a `network` statement through vtysh; GoBGP: `global rib add`).
+    fn originate(&mut self, prefix: IpNet) -> Result<(), DaemonError>;
+
+    /// Stops originating `prefix`.
+    fn withdraw(&mut self, prefix: IpNet) -> Result<(), DaemonError>;
+
+    /// How many distinct prefixes of `family` its table holds (one cheap
+    /// query, for large tables).
+    fn prefix_count(&self, family: Family) -> Result<usize, DaemonError>;
+
+    /// How many prefixes of `family` it has accepted from `peer`.
+    fn received_count(&self, peer: IpAddr, family: Family) -> Result<usize, DaemonError>;
+
     /// The session state with `peer`.
     fn session_state(&self, peer: IpAddr) -> Result<SessionState, DaemonError> {
         self.session(peer).map(|s| s.state)
@@ -716,6 +730,40 @@ pub trait Daemon {
             }
         })
         .map_err(|t| timeout_error(format!("{} {family:?} routes", self.kind()), t))
+    }
+
+    /// Waits until `prefix` is gone from the routes learned from neighbors
+    /// (e.g. after the origin withdrew it).
+    fn wait_route_gone(&self, prefix: IpNet, timeout: Duration) -> Result<(), DaemonError> {
+        let family = Family::of(prefix.addr());
+        self.wait_routes(family, timeout, &|rs| {
+            !rs.iter().any(|r| r.prefix == prefix && r.peer.is_some())
+        })
+        .map(|_| ())
+    }
+
+    /// Waits until it has accepted at least `n` prefixes of `family` from
+    /// `peer`; returns the count.
+    fn wait_received(
+        &self,
+        peer: IpAddr,
+        family: Family,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<usize, DaemonError> {
+        wait_until(timeout, Duration::from_millis(200), || {
+            match self.received_count(peer, family) {
+                Ok(c) if c >= n => Ok(c),
+                Ok(c) => Err(format!("{c} of {n}")),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+        .map_err(|t| {
+            timeout_error(
+                format!("{} {family:?} prefixes from {peer}", self.kind()),
+                t,
+            )
+        })
     }
 
     /// Waits until a route for exactly `prefix` learned from a neighbor is
