@@ -8,8 +8,12 @@
 
 use bytes::{Bytes, BytesMut};
 
-use bgp_wire::attribute::DecodedAttributes;
-use bgp_wire::{Afi, AfiSafi, Direction, Message, PathAttributes, PeerType, SessionContext};
+use bgp_wire::attribute::{Action, DecodedAttributes};
+use bgp_wire::message::update::builder;
+use bgp_wire::nlri::Nlri;
+use bgp_wire::{
+    Afi, AfiSafi, Direction, EncodeError, Message, PathAttributes, PeerType, SessionContext, Update,
+};
 
 /// Number of contexts [`context`] chooses from.
 pub const CONTEXTS: u8 = 8;
@@ -105,6 +109,7 @@ pub fn check_message(wire: Bytes, ctx: &SessionContext) -> Option<Message> {
                 let peer = peer_type(p);
                 if let Ok(d) = u.attributes(ctx, peer) {
                     check_decoded_attributes(&d, ctx, peer, has_nlri);
+                    check_builder(u, &d, ctx, peer);
                 }
             }
         }
@@ -156,6 +161,148 @@ fn sorted_unknown(d: &DecodedAttributes) -> DecodedAttributes {
     d
 }
 
+/// Rebuilds a clean UPDATE with the builder (`announce` for the NLRI field
+/// and MP_REACH_NLRI, `withdraw` for the Withdrawn Routes field and
+/// MP_UNREACH_NLRI) and checks that the messages it writes decode, fit
+/// the session, carry the same attributes without problems, and together
+/// the same prefixes.
+pub fn check_builder(u: &Update, d: &DecodedAttributes, ctx: &SessionContext, peer: PeerType) {
+    if !d.report.is_empty() {
+        return;
+    }
+    let out = ctx.reversed();
+    let max = ctx.max_message_len();
+    let built = |r: Result<Vec<Bytes>, EncodeError>, slack: usize, len: usize| match r {
+        Ok(v) => Some(v),
+        // The builder always writes MP attributes with the Extended Length
+        // bit: a message that was within an octet or two of the limit may
+        // not be rebuilt in one piece, and nothing else may fail.
+        Err(EncodeError::MessageTooLong { .. }) if len + slack > max => None,
+        Err(e) => panic!("builder fails: {e:?}\n{u:?}\n{d:?}"),
+    };
+    let len = u.encoded_len(&out);
+    let decode_all = |msgs: &[Bytes]| -> Vec<(Update, DecodedAttributes)> {
+        msgs.iter()
+            .map(|m| {
+                assert!(m.len() <= max, "built message too long");
+                let Ok(Message::Update(b)) = Message::from_bytes(m.clone(), ctx) else {
+                    panic!("built message does not decode: {m:02x?}\n{u:?}\n{d:?}");
+                };
+                let bd = b
+                    .attributes(ctx, peer)
+                    .unwrap_or_else(|e| panic!("built attributes do not decode: {e:?}"));
+                assert!(
+                    bd.report.is_empty(),
+                    "built UPDATE has problems: {:?}\n{m:02x?}\n{d:?}",
+                    bd.report
+                );
+                (b, bd)
+            })
+            .collect()
+    };
+    let same_path = |bd: &DecodedAttributes, next_hop: bool| {
+        let mut want = d.attributes.clone();
+        if !next_hop {
+            want.next_hop = None;
+        }
+        let mut got = bd.attributes.clone();
+        got.unknown.sort_by_key(|x| x.type_code);
+        want.unknown.sort_by_key(|x| x.type_code);
+        // The flags received with each attribute still there are kept.
+        for code in 0..=u8::MAX {
+            if next_hop || code != bgp_wire::attribute::type_code::NEXT_HOP {
+                assert_eq!(got.flags_received(code), want.flags_received(code));
+            }
+        }
+        got.clear_received_flags();
+        want.clear_received_flags();
+        assert_eq!(got, want, "built UPDATE has other attributes");
+    };
+    // The NLRI field.
+    let nlri: Vec<Nlri> = u.nlri().collect();
+    if !nlri.is_empty() {
+        if let Some(msgs) = built(
+            builder::announce(&out, AfiSafi::IPV4_UNICAST, &d.attributes, None, &nlri),
+            0,
+            len,
+        ) {
+            let mut got = Vec::new();
+            for (b, bd) in decode_all(&msgs) {
+                same_path(&bd, true);
+                got.extend(b.nlri());
+            }
+            assert_eq!(got, nlri, "announce lost or changed prefixes");
+        }
+    }
+    // MP_REACH_NLRI of an IP family, without NLRI field (the builder puts
+    // the NEXT_HOP attribute only beside NLRI-field prefixes).
+    if let Some(m) = d
+        .mp_reach
+        .as_ref()
+        .filter(|m| m.family.is_ip_prefix_family())
+    {
+        let prefixes: Vec<Nlri> = m.prefixes().collect();
+        if !prefixes.is_empty() && nlri.is_empty() {
+            if let Some(msgs) = built(
+                builder::announce(&out, m.family, &d.attributes, Some(&m.next_hop), &prefixes),
+                8,
+                len,
+            ) {
+                let mut got = Vec::new();
+                for (_, bd) in decode_all(&msgs) {
+                    same_path(&bd, false);
+                    let bm = bd.mp_reach.expect("built UPDATE without MP_REACH_NLRI");
+                    assert_eq!((bm.family, &bm.next_hop), (m.family, &m.next_hop));
+                    got.extend(bm.prefixes());
+                }
+                assert_eq!(got, prefixes, "MP announce lost or changed prefixes");
+            }
+        }
+    }
+    // Withdrawals.
+    let withdrawn: Vec<Nlri> = u.withdrawn().collect();
+    if !withdrawn.is_empty() {
+        if let Some(msgs) = built(
+            builder::withdraw(&out, AfiSafi::IPV4_UNICAST, &withdrawn),
+            0,
+            len,
+        ) {
+            let got: Vec<Nlri> = decode_all(&msgs)
+                .iter()
+                .flat_map(|(b, _)| b.withdrawn().collect::<Vec<_>>())
+                .collect();
+            assert_eq!(got, withdrawn, "withdraw lost or changed prefixes");
+        }
+    }
+    if let Some(m) = d
+        .mp_unreach
+        .as_ref()
+        .filter(|m| m.family.is_ip_prefix_family())
+    {
+        let prefixes: Vec<Nlri> = m.prefixes().collect();
+        if !prefixes.is_empty() {
+            if let Some(msgs) = built(builder::withdraw(&out, m.family, &prefixes), 8, len) {
+                let mut got = Vec::new();
+                for w in &msgs {
+                    let Ok(Message::Update(b)) = Message::from_bytes(w.clone(), ctx) else {
+                        panic!("built withdrawal does not decode: {w:02x?}");
+                    };
+                    let bd = b
+                        .attributes(ctx, peer)
+                        .unwrap_or_else(|e| panic!("built withdrawal attributes: {e:?}"));
+                    // IPv4 unicast goes in the Withdrawn Routes field.
+                    got.extend(b.withdrawn());
+                    if let Some(bm) = bd.mp_unreach {
+                        assert_eq!(bm.family, m.family);
+                        got.extend(bm.prefixes());
+                    }
+                }
+                assert_eq!(got, prefixes, "MP withdraw lost or changed prefixes");
+            }
+        }
+    }
+}
+
 /// For attributes decoded without any problem: encoding them (MP_REACH_NLRI
 /// and MP_UNREACH_NLRI included) and decoding the encoding gives the same
 /// set, again without problems, and the encoding is stable. Always: the
@@ -188,24 +335,32 @@ pub fn check_decoded_attributes(
         assert_eq!(m.prefixes().count(), m.prefix_count());
         let _ = m.is_end_of_rib();
     }
-    if !d.report.is_empty() {
+    // Clean attributes, and those whose only problems were attributes
+    // discarded (RFC 7606 2 "attribute discard": the rest is used as if the
+    // discarded ones were not there), must survive the round trip, and the
+    // re-decoded set must be clean.
+    if !matches!(d.report.action(), None | Some(Action::AttributeDiscard)) {
         return;
     }
     let out = ctx.reversed();
     let mut first = BytesMut::new();
     a.encode_with_mp(&out, d.mp_reach.as_ref(), d.mp_unreach.as_ref(), &mut first)
-        .unwrap_or_else(|e| panic!("clean attributes do not encode: {e:?}\n{d:?}"));
+        .unwrap_or_else(|e| panic!("attributes do not encode: {e:?}\n{d:?}"));
     let first = first.freeze();
     let again = PathAttributes::decode(&first, ctx, peer, has_nlri)
         .unwrap_or_else(|e| panic!("encoding does not decode: {e:?}\n{d:?}\n{first:02x?}"));
     assert!(
         again.report.is_empty(),
-        "encoding of clean attributes has problems: {:?}\n{d:?}\n{first:02x?}",
+        "encoding of the kept attributes has problems: {:?}\n{d:?}\n{first:02x?}",
         again.report
     );
+    let kept = DecodedAttributes {
+        report: again.report.clone(),
+        ..sorted_unknown(d)
+    };
     assert_eq!(
         sorted_unknown(&again),
-        sorted_unknown(d),
+        kept,
         "decode(encode(attributes)) differs"
     );
     let mut second = BytesMut::new();
