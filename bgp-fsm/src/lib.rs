@@ -27,6 +27,18 @@
 //! - [`action`]: the outputs;
 //! - [`session`]: the state machine itself.
 //!
+//! # The split: core and transport
+//!
+//! Those modules are the core: no sockets, no tokio, no clock, no
+//! randomness; `cargo test -p bgp-fsm` builds and tests them alone. The
+//! `transport` module (cargo feature `tokio`, off by default) is a thin
+//! tokio driver of the core over TCP: active and passive connections, a
+//! listener shared by the peers of one address, TCP MD5, GTSM, TTL, a
+//! bounded output queue. It is the only part of the crate with I/O, and
+//! its `transport::sockopt` module the only code of the workspace allowed
+//! to be unsafe (three socket options socket2 does not set). bgp-speaker
+//! builds on it; `cargo test -p bgp-fsm --features tokio` runs its tests.
+//!
 //! # The driver contract
 //!
 //! A driver owns one [`Session`] per configured peer and does the I/O for
@@ -188,6 +200,8 @@ pub mod open_validation;
 pub mod session;
 pub mod state;
 pub mod timers;
+#[cfg(feature = "tokio")]
+pub mod transport;
 
 pub use action::{Action, DownReason, SessionDown};
 pub use collision::{CollisionResolution, ConnectionOrigin};

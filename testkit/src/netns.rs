@@ -484,8 +484,23 @@ impl Netns {
     /// Waits until no IPv6 address in the namespace is tentative (duplicate
     /// address detection done), for at most `timeout`.
     pub fn wait_addrs_ready(&self, timeout: Duration) -> Result<(), NetnsError> {
+        self.wait_tentative(None, timeout)
+    }
+
+    /// [`Netns::wait_addrs_ready`] for the addresses of one device only
+    /// (what to use in the root namespace, which holds others' devices).
+    pub fn wait_dev_ready(&self, dev: &str, timeout: Duration) -> Result<(), NetnsError> {
+        self.wait_tentative(Some(dev), timeout)
+    }
+
+    fn wait_tentative(&self, dev: Option<&str>, timeout: Duration) -> Result<(), NetnsError> {
+        let mut args = vec!["-6", "addr", "show"];
+        if let Some(d) = dev {
+            args.extend(["dev", d]);
+        }
+        args.push("tentative");
         wait_until(timeout, Duration::from_millis(50), || {
-            match self.ip(&["-6", "addr", "show", "tentative"]) {
+            match self.ip(&args) {
                 Ok(o) if o.stdout.trim().is_empty() => Ok(()),
                 Ok(o) => Err(o.stdout),
                 Err(e) => Err(e.to_string()),
@@ -697,8 +712,8 @@ impl Link {
             ns.add_addr(dev, IpAddr::V6(end.v6), 127)?;
             ns.link_up(dev)?;
         }
-        for ns in [a, b] {
-            ns.wait_addrs_ready(Duration::from_secs(5))?;
+        for (ns, dev) in [(a, &veth.a_name), (b, &veth.b_name)] {
+            ns.wait_dev_ready(dev, Duration::from_secs(5))?;
         }
         Ok(Link {
             veth,
