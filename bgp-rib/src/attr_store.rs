@@ -263,7 +263,9 @@ pub enum InternError {
 pub struct AttrStore {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    map: HashMap<KeyRef, u32>,
+    /// Seeded per store (a peer cannot predict collisions from one run to
+    /// the next); several times faster than SipHash on ~100-octet keys.
+    map: HashMap<KeyRef, u32, foldhash::fast::RandomState>,
     scratch: BytesMut,
 }
 
