@@ -511,6 +511,14 @@ impl Netns {
         })
     }
 
+    /// The routes of the main kernel table (`ip -j route show`), IPv4 if
+    /// `ipv4` else IPv6, e.g. to check what a daemon installed.
+    pub fn kernel_routes(&self, ipv4: bool) -> Result<Vec<KernelRoute>, NetnsError> {
+        let fam = if ipv4 { "-4" } else { "-6" };
+        let out = self.ip(&["-j", fam, "route", "show"])?;
+        Ok(parse_kernel_routes(&out.stdout, ipv4))
+    }
+
     /// PIDs of the processes now inside (empty for the root namespace).
     pub fn pids(&self) -> Vec<u32> {
         match &self.inner.name {
@@ -518,6 +526,69 @@ impl Netns {
             None => Vec::new(),
         }
     }
+}
+
+/// A route of a kernel table, as `ip -j route` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelRoute {
+    /// The destination (`default` is `0.0.0.0/0` or `::/0`).
+    pub dst: IpNet,
+    /// Gateways (several for a multipath route; none if on-link).
+    pub gateways: Vec<IpAddr>,
+    /// Output device(s).
+    pub devs: Vec<String>,
+    /// Who installed it (`kernel`, `bgp`, `bird`, `static`, a number...).
+    pub protocol: Option<String>,
+    /// The route type when not unicast (`blackhole`, `unreachable`...).
+    pub kind: Option<String>,
+    /// The metric, if shown.
+    pub metric: Option<u32>,
+}
+
+/// Reads `ip -j route show` output; routes it cannot read are left out.
+pub fn parse_kernel_routes(text: &str, ipv4: bool) -> Vec<KernelRoute> {
+    use crate::json::{self, Value};
+    let Ok(v) = json::parse(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for r in v.elements() {
+        let Some(dst) = r.get("dst").and_then(Value::as_str) else {
+            continue;
+        };
+        let dst = match dst {
+            "default" if ipv4 => IpNet::V4(Ipv4Net::default()),
+            "default" => IpNet::V6(Ipv6Net::default()),
+            d => match d.parse::<IpNet>() {
+                Ok(n) => n,
+                Err(_) => match d.parse::<IpAddr>() {
+                    Ok(a) => IpNet::from(a),
+                    Err(_) => continue,
+                },
+            },
+        };
+        let hops: Vec<&Value> = match r.get("nexthops") {
+            Some(Value::Array(h)) => h.iter().collect(),
+            _ => vec![r],
+        };
+        let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        out.push(KernelRoute {
+            dst,
+            gateways: hops
+                .iter()
+                .filter_map(|h| h.get("gateway").and_then(Value::as_str))
+                .filter_map(|g| g.parse().ok())
+                .collect(),
+            devs: hops.iter().filter_map(|h| str_of(h, "dev")).collect(),
+            protocol: str_of(r, "protocol"),
+            kind: str_of(r, "type"),
+            metric: r
+                .get("metric")
+                .and_then(Value::as_u64)
+                .and_then(|m| u32::try_from(m).ok()),
+        });
+    }
+    out
 }
 
 /// A veth pair, one end in each of two namespaces; deleted on drop (deleting
@@ -795,6 +866,29 @@ mod tests {
         assert!(!is_test_net("198.18.0.0/14".parse().unwrap()));
         assert!(!is_test_net("0.0.0.0/0".parse().unwrap()));
         assert!(is_test_net("198.19.1.0/24".parse().unwrap()));
+    }
+
+    #[test]
+    fn kernel_routes() {
+        let text = r#"[{"dst":"default","gateway":"198.18.0.1","dev":"v0","flags":[]},
+            {"dst":"198.19.1.0/24","nhid":6,"gateway":"198.18.0.0","dev":"v0","protocol":"bgp","metric":20,"flags":[]},
+            {"type":"blackhole","dst":"198.19.9.0/24","protocol":"static","flags":[]},
+            {"dst":"198.19.2.1","protocol":"bird","flags":[],"nexthops":[{"gateway":"198.18.0.0","dev":"v0","weight":1,"flags":[]},{"gateway":"198.18.0.2","dev":"v1","weight":1,"flags":[]}]}]"#;
+        let rs = parse_kernel_routes(text, true);
+        assert_eq!(rs.len(), 4);
+        assert_eq!(rs[0].dst.to_string(), "0.0.0.0/0");
+        assert_eq!(rs[1].protocol.as_deref(), Some("bgp"));
+        assert_eq!(rs[1].metric, Some(20));
+        assert_eq!(
+            rs[1].gateways,
+            vec!["198.18.0.0".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(rs[2].kind.as_deref(), Some("blackhole"));
+        assert!(rs[2].gateways.is_empty());
+        assert_eq!(rs[3].dst.to_string(), "198.19.2.1/32");
+        assert_eq!(rs[3].gateways.len(), 2);
+        assert_eq!(rs[3].devs, vec!["v0", "v1"]);
+        assert!(parse_kernel_routes("not json", true).is_empty());
     }
 
     #[test]

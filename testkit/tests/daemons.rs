@@ -212,6 +212,18 @@ fn pair(ka: Kind, kb: Kind) {
         check_side(a.as_ref(), sa, sb, link.b);
         check_side(b.as_ref(), sb, sa, link.a);
         churn(a.as_mut(), sa, b.as_mut(), sb, &link);
+        if kb == Kind::Frr {
+            // zebra put the learned routes into B's own kernel table.
+            let want = late(sa);
+            testkit::wait::wait_until(Duration::from_secs(5), Duration::from_millis(100), || {
+                let routes = nb.kernel_routes(true).unwrap();
+                match routes.iter().find(|r| r.dst == want) {
+                    Some(r) if r.gateways == vec![link.a.addr(true)] => Ok(()),
+                    _ => Err(routes),
+                }
+            })
+            .unwrap();
+        }
         names = vec![na.name().to_string(), nb.name().to_string()];
         pids = vec![a.pid(), b.pid()];
     }
