@@ -41,9 +41,53 @@ const KNOWN: [u8; 17] = [
 /// BGPsec_PATH (RFC 8205), which takes AS_PATH's place.
 const BGPSEC_PATH: u8 = 33;
 
+/// The index of `code` in [`KNOWN`].
 fn slot(code: u8) -> Option<usize> {
-    KNOWN.iter().position(|&c| c == code)
+    Some(match code {
+        tc::ORIGIN => 0,
+        tc::AS_PATH => 1,
+        tc::NEXT_HOP => 2,
+        tc::MULTI_EXIT_DISC => 3,
+        tc::LOCAL_PREF => 4,
+        tc::ATOMIC_AGGREGATE => 5,
+        tc::AGGREGATOR => 6,
+        tc::COMMUNITIES => 7,
+        tc::ORIGINATOR_ID => 8,
+        tc::CLUSTER_LIST => 9,
+        tc::EXTENDED_COMMUNITIES => 10,
+        tc::AS4_PATH => 11,
+        tc::AS4_AGGREGATOR => 12,
+        tc::IPV6_EXTENDED_COMMUNITIES => 13,
+        tc::AIGP => 14,
+        tc::LARGE_COMMUNITY => 15,
+        tc::OTC => 16,
+        _ => return None,
+    })
 }
+
+/// The type codes [`PathAttributes::encode_with_mp`] writes, in order:
+/// [`KNOWN`] and the two multiprotocol attributes, sorted.
+const ENCODE_ORDER: [u8; KNOWN.len() + 2] = [
+    tc::ORIGIN,
+    tc::AS_PATH,
+    tc::NEXT_HOP,
+    tc::MULTI_EXIT_DISC,
+    tc::LOCAL_PREF,
+    tc::ATOMIC_AGGREGATE,
+    tc::AGGREGATOR,
+    tc::COMMUNITIES,
+    tc::ORIGINATOR_ID,
+    tc::CLUSTER_LIST,
+    tc::MP_REACH_NLRI,
+    tc::MP_UNREACH_NLRI,
+    tc::EXTENDED_COMMUNITIES,
+    tc::AS4_PATH,
+    tc::AS4_AGGREGATOR,
+    tc::IPV6_EXTENDED_COMMUNITIES,
+    tc::AIGP,
+    tc::LARGE_COMMUNITY,
+    tc::OTC,
+];
 
 /// The path attributes of a route, decoded: one field per attribute this
 /// crate knows (MP_REACH_NLRI and MP_UNREACH_NLRI excepted: they describe
@@ -360,13 +404,15 @@ impl PathAttributes {
         mp_unreach: Option<&MpUnreachNlri>,
         buf: &mut BytesMut,
     ) -> Result<(), EncodeError> {
-        let mut unknown: Vec<&RawAttribute> = self.unknown.iter().collect();
-        unknown.sort_by_key(|u| u.type_code);
+        // The unknown attributes by type code (a stable sort: those of one
+        // code stay in the order received); no allocation when there are none.
+        let mut unknown: Vec<&RawAttribute> = Vec::new();
+        if !self.unknown.is_empty() {
+            unknown.extend(self.unknown.iter());
+            unknown.sort_by_key(|u| u.type_code);
+        }
         let mut unknown = unknown.into_iter().peekable();
-        let mut codes: Vec<u8> = KNOWN.to_vec();
-        codes.extend([tc::MP_REACH_NLRI, tc::MP_UNREACH_NLRI]);
-        codes.sort_unstable();
-        for code in codes {
+        for code in ENCODE_ORDER {
             while let Some(u) = unknown.next_if(|u| u.type_code < code) {
                 u.encode(buf);
             }
@@ -842,6 +888,21 @@ mod tests {
     }
 
     const BASE: &str = "4001010040020602010000fde94003040a000002";
+
+    #[test]
+    fn code_tables_agree() {
+        for (i, &c) in KNOWN.iter().enumerate() {
+            assert_eq!(slot(c), Some(i));
+        }
+        let mut codes: Vec<u8> = KNOWN.to_vec();
+        codes.extend([tc::MP_REACH_NLRI, tc::MP_UNREACH_NLRI]);
+        codes.sort_unstable();
+        assert_eq!(codes, ENCODE_ORDER);
+        assert_eq!(
+            (0..=255).filter(|&c| slot(c).is_some()).count(),
+            KNOWN.len()
+        );
+    }
 
     #[test]
     fn size_stays_small() {

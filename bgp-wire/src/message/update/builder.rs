@@ -116,7 +116,9 @@ pub fn announce(
 ) -> Result<Vec<Bytes>, EncodeError> {
     let add_path = ctx.add_path_send(family);
     let max = ctx.max_message_len();
-    let mut attrs = BytesMut::new();
+    // Room for a typical attribute set, so that it is written without
+    // reallocations.
+    let mut attrs = BytesMut::with_capacity(256);
     let classic = family == AfiSafi::IPV4_UNICAST && mp_next_hop.is_none();
     if classic || attributes.next_hop.is_none() {
         attributes.encode(ctx, &mut attrs)?;
