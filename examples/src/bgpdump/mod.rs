@@ -90,14 +90,13 @@ use std::io::{self, Write};
 use std::net::IpAddr;
 use std::path::Path;
 
-use bgp_wire::capability::{AddPath, AddPathFamily, SendReceive};
 use bgp_wire::message::update::Update;
 use bgp_wire::mrt::{
-    self, Bgp4mpMessage, Bgp4mpStateChange, MrtBody, MrtError, MrtRecord, MrtSession, MrtSessions,
+    self, Bgp4mpMessage, Bgp4mpStateChange, MrtBody, MrtError, MrtRecord, MrtSessions,
     PeerIndexTable, RibAfi, RibEntry, RibGeneric, TableDump,
 };
 use bgp_wire::nlri::NlriIter;
-use bgp_wire::{Afi, AfiSafi, Capability, Direction, Open, Safi, SessionContext};
+use bgp_wire::{Afi, AfiSafi, Direction, Safi, SessionContext};
 use bytes::Bytes;
 use ipnet::IpNet;
 
@@ -428,9 +427,12 @@ impl Dumper {
             return;
         }
         let body = msg.slice(19..len.min(msg.len()));
-        let ids = match self.path_ids(m) {
-            PathIds::Known(ids) => ids,
-            PathIds::Offered(offered) => self.guess_path_ids(m, &body, offered),
+        // The ADD-PATH subtypes put path identifiers on every family (as
+        // bgpdump reads them); otherwise the session's OPENs tell.
+        let ids = if m.add_path {
+            ALL_FAMILIES
+        } else {
+            families_with_ids(&self.sessions.decode_context(m))
         };
         let ipv4_ids = ids & 1 != 0;
         let ctx = if ipv4_ids {
@@ -501,98 +503,10 @@ impl Dumper {
             }
         }
     }
-
-    /// The families (bit `i` for family index `i`) whose NLRI carry path
-    /// identifiers in this message, or those that may: all of them in the
-    /// ADD-PATH subtypes (as bgpdump reads them), else those the session's
-    /// OPEN messages negotiated for the message's direction, or, when the
-    /// file has the OPEN of one side only, those that side offered.
-    fn path_ids(&mut self, m: &Bgp4mpMessage) -> PathIds {
-        if m.add_path {
-            return PathIds::Known(ALL_FAMILIES);
-        }
-        let key = m.session_key();
-        let direction = m.direction();
-        let Some(session) = self.sessions.get(&key) else {
-            return PathIds::Known(0);
-        };
-        if let Some(ctx) = &session.context {
-            return PathIds::Known(families_with_ids(ctx, direction));
-        }
-        let (ctx, both_sides) = negotiated_add_path(session);
-        let ids = families_with_ids(&ctx, direction);
-        if both_sides || ids == 0 {
-            self.sessions.set_context(key, ctx);
-            PathIds::Known(ids)
-        } else {
-            PathIds::Offered(ids)
-        }
-    }
-
-    /// Settles, for the rest of the session, that its messages in
-    /// `m`'s direction carry path identifiers for the families `ids`.
-    fn settle_path_ids(&mut self, m: &Bgp4mpMessage, ids: u8) {
-        let mut ctx = SessionContext::default();
-        for i in (0..6).filter(|i| ids & (1 << i) != 0) {
-            ctx.set_add_path(family(i), m.direction(), true);
-        }
-        self.sessions.set_context(m.session_key(), ctx);
-    }
-
-    /// Whether this session's messages carry path identifiers, when only
-    /// one side's OPEN is known and it offered ADD-PATH for `offered`:
-    /// the collector may or may not have accepted (BIRD does and records
-    /// only the received OPEN; so does Quagga, which never accepts). The
-    /// first UPDATE whose prefix fields are well-formed one way only
-    /// settles it; until then, none.
-    fn guess_path_ids(&mut self, m: &Bgp4mpMessage, body: &Bytes, offered: u8) -> u8 {
-        let (withdrawn, attributes, nlri) = frame_leniently(body);
-        let a = Attrs::parse(&attributes, false);
-        let well_formed = |ids: u8| {
-            let ok = |field: &[u8], i: usize| {
-                let (afi, _) = family_of(i);
-                let afi = if afi == 2 { Afi::Ipv6 } else { Afi::Ipv4 };
-                bgp_wire::nlri::validate(field, afi, ids & (1 << i) != 0).is_ok()
-            };
-            ok(&withdrawn, 0)
-                && ok(&nlri, 0)
-                && (0..6).all(|i| {
-                    a.mp_reach
-                        .get(i)
-                        .copied()
-                        .flatten()
-                        .is_none_or(|r| ok(r.nlri, i))
-                        && a.mp_unreach
-                            .get(i)
-                            .copied()
-                            .flatten()
-                            .is_none_or(|f| ok(f, i))
-                })
-        };
-        match (well_formed(0), well_formed(offered)) {
-            (true, false) => {
-                self.settle_path_ids(m, 0);
-                0
-            }
-            (false, true) => {
-                self.settle_path_ids(m, offered);
-                offered
-            }
-            _ => 0,
-        }
-    }
 }
 
 /// Every family index.
 const ALL_FAMILIES: u8 = 0b11_1111;
-
-/// What is known of the path identifiers of a message.
-enum PathIds {
-    /// The families whose NLRI carry them.
-    Known(u8),
-    /// The families whose NLRI may carry them.
-    Offered(u8),
-}
 
 /// The family of a family index.
 fn family(i: usize) -> AfiSafi {
@@ -600,66 +514,11 @@ fn family(i: usize) -> AfiSafi {
     AfiSafi::new(Afi::from(afi), Safi::from(safi))
 }
 
-/// The family indexes with path identifiers in `direction`, as bits.
-fn families_with_ids(ctx: &SessionContext, direction: Direction) -> u8 {
+/// The family indexes with path identifiers in a decoding context, as bits.
+fn families_with_ids(ctx: &SessionContext) -> u8 {
     (0..6)
-        .filter(|&i| ctx.add_path(family(i), direction))
+        .filter(|&i| ctx.add_path_receive(family(i)))
         .fold(0, |bits, i| bits | (1 << i))
-}
-
-/// The ADD-PATH directions of a session from its OPEN messages (only the
-/// path identifiers matter here), and whether both sides' OPENs are known.
-/// When the file has only one side's OPEN, the directions are those the
-/// other side would have if it accepted every offer.
-fn negotiated_add_path(session: &MrtSession) -> (SessionContext, bool) {
-    let parse = |m: &Option<Bytes>| {
-        m.as_ref()
-            .filter(|b| b.len() >= 19)
-            .and_then(|b| Open::parse(b.slice(19..)).ok())
-    };
-    let add_path = |o: &Open| AddPath {
-        families: o
-            .capabilities()
-            .filter_map(|c| match c {
-                Capability::AddPath(a) => Some(a.families.iter().copied()),
-                _ => None,
-            })
-            .flatten()
-            .collect(),
-    };
-    let mirror = |a: &AddPath| AddPath {
-        families: a
-            .families
-            .iter()
-            .map(|f| AddPathFamily {
-                family: f.family,
-                send_receive: match f.send_receive {
-                    SendReceive::Send => SendReceive::Receive,
-                    SendReceive::Receive => SendReceive::Send,
-                    other => other,
-                },
-            })
-            .collect(),
-    };
-    let (local, remote) = match (parse(&session.sent_open), parse(&session.received_open)) {
-        (Some(l), Some(r)) => (add_path(&l), add_path(&r)),
-        (None, Some(r)) => {
-            let r = add_path(&r);
-            (mirror(&r), r)
-        }
-        (Some(l), None) => {
-            let l = add_path(&l);
-            let r = mirror(&l);
-            (l, r)
-        }
-        (None, None) => (AddPath::default(), AddPath::default()),
-    };
-    let mut ctx = SessionContext::default();
-    for (family, direction) in AddPath::negotiate(&local, &remote) {
-        ctx.set_add_path(family, direction, true);
-    }
-    let both_sides = session.sent_open.is_some() && session.received_open.is_some();
-    (ctx, both_sides)
 }
 
 /// The three fields of an UPDATE body that [`Update::decode`] rejected,
