@@ -416,20 +416,65 @@ impl<F: Family, V> PrefixTable<F, V> {
         mut accept: impl FnMut(&V) -> bool,
     ) -> Option<(F::Net, &V)> {
         let bits = F::addr_bits(addr);
-        let (id, _) = F::split(bits);
+        let (id, low) = F::split(bits);
         if let Some(items) = self.bucket(id) {
-            for len in (F::BUCKET_BITS..=F::MAX_LEN).rev() {
-                if !self.has_len(len) {
-                    continue;
+            // The prefixes of the bucket that contain `addr` come in order
+            // of increasing length and all sort at or before (low, MAX), so
+            // scanning back from there, the first one that contains `addr`
+            // is the longest. A short scan usually finds it; past SCAN
+            // items, probe each length instead.
+            const SCAN: usize = 24;
+            let end = items.partition_point(|it| item_key(it) <= (low, F::MAX_LEN));
+            let mut scanned = 0;
+            let mut found = None;
+            for it in items.get(..end).unwrap_or_default().iter().rev() {
+                if scanned == SCAN {
+                    break;
                 }
-                let net = bits & F::mask(len);
-                let (_, low) = F::split(net);
-                if let Ok(i) = items.binary_search_by(|it| item_key(it).cmp(&(low, len))) {
-                    if let Some(it) = items.get(i).filter(|it| accept(&it.value)) {
-                        return Some((F::from_bits(net, len), &it.value));
+                scanned += 1;
+                let net = F::join(id, it.low);
+                if bits & F::mask(it.len) == net && accept(&it.value) {
+                    found = Some((F::from_bits(net, it.len), &it.value));
+                    break;
+                }
+            }
+            if found.is_none() && scanned == SCAN {
+                for len in (F::BUCKET_BITS..=F::MAX_LEN).rev() {
+                    if !self.has_len(len) {
+                        continue;
+                    }
+                    let net = bits & F::mask(len);
+                    let (_, nlow) = F::split(net);
+                    if let Ok(i) = items.binary_search_by(|it| item_key(it).cmp(&(nlow, len))) {
+                        if let Some(it) = items.get(i).filter(|it| accept(&it.value)) {
+                            found = Some((F::from_bits(net, len), &it.value));
+                            break;
+                        }
                     }
                 }
             }
+            if found.is_some() {
+                return found;
+            }
+        }
+        // The short prefixes: the same backward scan over the ordered map,
+        // then probes by length.
+        let mut scanned = 0;
+        for ((net, len), v) in self
+            .short
+            .range(..=(bits, F::BUCKET_BITS.saturating_sub(1)))
+            .rev()
+        {
+            if scanned == 16 {
+                break;
+            }
+            scanned += 1;
+            if bits & F::mask(*len) == *net && accept(v) {
+                return Some((F::from_bits(*net, *len), v));
+            }
+        }
+        if scanned < 16 {
+            return None;
         }
         for len in (0..F::BUCKET_BITS).rev() {
             if !self.has_len(len) {
@@ -733,10 +778,12 @@ mod tests {
         let addr = prop_oneof![
             any::<u32>(),
             (0u32..4, 0u32..4).prop_map(|(a, b)| 0x0a00_0000 | (a << 16) | (b << 8)),
+            // many prefixes in one bucket, past the backward scan's reach
+            (0u32..64).prop_map(|a| 0x0a01_0000 | (a << 10)),
         ];
         prop_oneof![
-            (addr.clone(), 0u8..=32).prop_map(|(a, l)| Op::Insert(a, l)),
-            (addr, 0u8..=32).prop_map(|(a, l)| Op::Remove(a, l)),
+            3 => (addr.clone(), 0u8..=32).prop_map(|(a, l)| Op::Insert(a, l)),
+            1 => (addr, 0u8..=32).prop_map(|(a, l)| Op::Remove(a, l)),
         ]
     }
 
@@ -745,13 +792,13 @@ mod tests {
         /// exact match, longest match, iteration and walks.
         #[test]
         fn matches_a_model(ops in proptest::collection::vec(op(), 1..200), probe in any::<u32>()) {
-            let mut t: PrefixTable<Ipv4, ()> = PrefixTable::new();
+            let mut t: PrefixTable<Ipv4, u8> = PrefixTable::new();
             let mut m: BTreeSet<(u32, u8)> = BTreeSet::new();
             for o in &ops {
                 match *o {
                     Op::Insert(a, l) => {
                         let k = (a & Ipv4::mask(l), l);
-                        prop_assert_eq!(t.insert(Ipv4::from_bits(k.0, l), ()).is_none(), m.insert(k));
+                        prop_assert_eq!(t.insert(Ipv4::from_bits(k.0, l), l).is_none(), m.insert(k));
                     }
                     Op::Remove(a, l) => {
                         let k = (a & Ipv4::mask(l), l);
@@ -763,9 +810,12 @@ mod tests {
             let got: Vec<(u32, u8)> = t.iter().map(|(n, _)| Ipv4::to_bits(&n)).collect();
             let want: Vec<(u32, u8)> = m.iter().copied().collect();
             prop_assert_eq!(&got, &want);
-            for probe in [probe, 0x0a01_0203, 0x0a00_0000] {
+            for probe in [probe, 0x0a01_0203, 0x0a00_0000, 0x0a01_ffff, 0x0a01_8001] {
                 let lm = t.longest_match(Ipv4Addr::from(probe)).map(|(n, _)| Ipv4::to_bits(&n));
                 let want = m.iter().filter(|(a, l)| probe & Ipv4::mask(*l) == *a).max_by_key(|(_, l)| *l).copied();
+                prop_assert_eq!(lm, want);
+                let lm = t.longest_match_where(Ipv4Addr::from(probe), |l| l % 3 != 0).map(|(n, _)| Ipv4::to_bits(&n));
+                let want = m.iter().filter(|(a, l)| l % 3 != 0 && probe & Ipv4::mask(*l) == *a).max_by_key(|(_, l)| *l).copied();
                 prop_assert_eq!(lm, want);
             }
             for &(a, l) in m.iter().take(5).chain([(0x0a00_0000u32, 8u8), (0x0a01_0000, 16), (0, 0)].iter()) {
