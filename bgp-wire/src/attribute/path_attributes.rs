@@ -619,7 +619,7 @@ impl PathAttributes {
     /// Copies every variable-length value into one new allocation, so that
     /// the set no longer keeps the message it was decoded from alive.
     pub fn unshare(&mut self) {
-        let parts: Vec<&Bytes> = [
+        let fixed = [
             self.as_path.as_ref().map(AsPath::as_bytes),
             self.communities.as_ref().map(|c| c.as_bytes()),
             self.cluster_list.as_ref().map(|c| c.as_bytes()),
@@ -630,13 +630,17 @@ impl PathAttributes {
                 .map(|c| c.as_bytes()),
             self.aigp.as_ref().map(Aigp::as_bytes),
             self.large_communities.as_ref().map(|c| c.as_bytes()),
-        ]
-        .into_iter()
-        .flatten()
-        .chain(self.unknown.iter().map(|u| &u.value))
-        .collect();
-        let mut arena = BytesMut::with_capacity(parts.iter().map(|p| p.len()).sum());
-        for p in parts {
+        ];
+        // The values in the order they are re-homed below, without
+        // collecting them first.
+        let parts = || {
+            fixed
+                .into_iter()
+                .flatten()
+                .chain(self.unknown.iter().map(|u| &u.value))
+        };
+        let mut arena = BytesMut::with_capacity(parts().map(Bytes::len).sum());
+        for p in parts() {
             arena.put_slice(p);
         }
         let arena = arena.freeze();
