@@ -7,10 +7,10 @@
 //! encoding must parse back to the same records.
 //!
 //! The BGP messages of BGP4MP records are then decoded as a collector's
-//! reader would: the [`MrtSessions`] table files each session's OPENs,
-//! the context they negotiate is stored, and every message is decoded with
-//! the context the table gives ([`MrtSessions::context_for`]); UPDATE path
-//! attributes are decoded too, as are those of the RIB records.
+//! reader would: the [`MrtSessions`] table files each session's OPENs and
+//! every message is decoded, and checked as the `message` target does,
+//! with the context the table gives ([`MrtSessions::decode_context`]); the
+//! path attributes of the RIB records are decoded too.
 #![no_main]
 
 use bytes::{Bytes, BytesMut};
@@ -18,7 +18,7 @@ use libfuzzer_sys::fuzz_target;
 use std::io::{self, Read};
 
 use bgp_wire::mrt::{MrtBody, MrtError, MrtParser, MrtReader, MrtRecord, MrtSessions};
-use bgp_wire::{Message, Open, PeerType, SessionContext};
+use bgp_wire::{Message, PeerType, SessionContext};
 
 /// What one call of a reader gave, in a comparable form.
 #[derive(Debug, PartialEq)]
@@ -67,29 +67,10 @@ fn decode_messages(records: &[MrtRecord]) {
         sessions.observe(record);
         match &record.body {
             MrtBody::Bgp4mpMessage(m) => {
-                let key = m.session_key();
-                // Once per new OPEN: negotiate what both (or the only one
-                // recorded) announced, merged with the subtype's context.
-                if let Some(s) = sessions.get(&key) {
-                    if s.context.is_none() {
-                        let open = |b: &Option<Bytes>| {
-                            b.as_ref()
-                                .filter(|b| b.len() >= 19)
-                                .and_then(|b| Open::parse(b.slice(19..)).ok())
-                        };
-                        let (recv, sent) = (open(&s.received_open), open(&s.sent_open));
-                        let ctx = match (&recv, &sent) {
-                            (Some(r), Some(l)) => Some(Open::negotiate(l, r)),
-                            (Some(o), None) | (None, Some(o)) => Some(Open::negotiate(o, o)),
-                            (None, None) => None,
-                        };
-                        if let Some(ctx) = ctx {
-                            sessions.set_context(key, ctx.with_extended_message(true));
-                        }
-                    }
-                }
-                let ctx = sessions.context_for(m);
-                let ctx = if m.local { ctx.reversed() } else { ctx };
+                // The context as the table works it out (subtype, OPENs,
+                // an ADD-PATH offer settled by an UPDATE), seen from the
+                // receiving end of the message.
+                let ctx = sessions.decode_context(m);
                 let _ = m.subtype_context();
                 if let Some(Message::Update(u)) =
                     bgp_wire_fuzz::check_message(m.message.clone(), &ctx)

@@ -8,7 +8,8 @@
 
 use bytes::{Bytes, BytesMut};
 
-use bgp_wire::attribute::{Action, DecodedAttributes};
+use bgp_wire::attribute::as4_path::Reconciliation;
+use bgp_wire::attribute::{Action, AsPath, DecodedAttributes};
 use bgp_wire::message::update::builder;
 use bgp_wire::nlri::Nlri;
 use bgp_wire::{
@@ -100,6 +101,7 @@ pub fn check_message(wire: Bytes, ctx: &SessionContext) -> Option<Message> {
 
     match &msg {
         Message::Update(u) => {
+            check_add_path_change(u, ctx);
             let _ = u.end_of_rib();
             let _ = u.prefix_counts(ctx);
             assert_eq!(u.withdrawn().count(), u.withdrawn().len());
@@ -131,6 +133,36 @@ pub fn check_message(wire: Bytes, ctx: &SessionContext) -> Option<Message> {
         Message::Keepalive(_) => {}
     }
     Some(msg)
+}
+
+/// Encodes an UPDATE for a session whose IPv4 unicast ADD-PATH setting is
+/// the other one (path identifiers dropped, or added as 0) and checks that
+/// the result decodes under that session with the same prefixes.
+pub fn check_add_path_change(u: &Update, ctx: &SessionContext) {
+    let v4 = AfiSafi::IPV4_UNICAST;
+    let mut other = ctx.clone();
+    let on = !ctx.add_path_receive(v4);
+    other.set_add_path(v4, Direction::Receive, on);
+    let out = other.reversed();
+    let mut buf = BytesMut::new();
+    match u.encode(&out, &mut buf) {
+        Ok(()) => {}
+        // Adding identifiers can make the message too long for the session.
+        Err(EncodeError::MessageTooLong { .. }) if on => return,
+        Err(e) => panic!("UPDATE does not encode without ADD-PATH: {e:?}\n{u:?}"),
+    }
+    assert_eq!(buf.len(), u.encoded_len(&out), "encoded_len is wrong");
+    let wire = buf.freeze();
+    let Ok(Message::Update(again)) = Message::from_bytes(wire.clone(), &other) else {
+        panic!("UPDATE re-encoded for another ADD-PATH setting does not decode: {wire:02x?}");
+    };
+    let strip = |n: Nlri| Nlri {
+        path_id: on.then(|| n.path_id.unwrap_or(0)),
+        ..n
+    };
+    assert!(again.withdrawn().eq(u.withdrawn().map(strip)));
+    assert!(again.nlri().eq(u.nlri().map(strip)));
+    assert_eq!(again.attribute_bytes(), u.attribute_bytes());
 }
 
 /// Decodes a Path Attributes field under `ctx`, and checks the round trip
@@ -320,7 +352,17 @@ pub fn check_decoded_attributes(
     assert_eq!(&copy, a, "unshare changed the attributes");
     let _ = a.for_readvertisement();
     let mut reconciled = a.clone();
-    let _ = reconciled.reconcile_as4();
+    if reconciled.reconcile_as4() == Reconciliation::Merged {
+        // RFC 6793 4.2.3: the leading part of AS_PATH that AS4_PATH does
+        // not cover, then AS4_PATH: as long as AS_PATH, and well-formed.
+        let merged = reconciled.as_path.as_ref().expect("merged path");
+        let path = a.as_path.as_ref().expect("AS_PATH");
+        assert_eq!(merged.len(), path.len(), "merged path changed length");
+        assert!(
+            AsPath::decode(merged.as_bytes(), true).is_ok(),
+            "merged path malformed: {merged:?}"
+        );
+    }
     let _ = format!("{:?} {:?}", d.report, d.report.action());
     let _ = d.report.disabled_families().count();
     if let Some(p) = &a.as_path {
