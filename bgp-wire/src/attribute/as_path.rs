@@ -239,6 +239,43 @@ impl AsPath {
         self.asns().any(|a| a > 0xffff)
     }
 
+    /// The path with `asn` prepended `count` times (AS_PATH prepending,
+    /// RFC 4271 5.1.2): the new AS numbers go after any leading
+    /// confederation segments (RFC 5065 5.3 keeps those first) and merge
+    /// with the AS_SEQUENCE that follows them, if any; segments are split
+    /// at 255 AS numbers. `count == 0` returns the same path.
+    pub fn prepended(&self, asn: u32, count: usize) -> AsPath {
+        if count == 0 {
+            return self.clone();
+        }
+        let mut confed = 0;
+        let mut segs = self.segments().peekable();
+        while let Some(s) = segs.next_if(|s| s.kind().is_confed()) {
+            confed += s.raw.len();
+        }
+        let seq = segs.next_if(|s| s.kind() == SegmentType::AsSequence);
+        let seq_raw = seq.map_or(&[][..], |s| s.raw);
+        let head = self.0.get(..confed).unwrap_or_default();
+        let tail = self.0.get(confed + seq_raw.len()..).unwrap_or_default();
+        let total = count + seq.map_or(0, |s| s.len());
+        let mut out = BytesMut::with_capacity(self.0.len() + count * 4 + 2 * (total / 255 + 1));
+        out.put_slice(head);
+        let mut members =
+            std::iter::repeat_n(asn, count).chain(seq.into_iter().flat_map(|s| s.asns()));
+        let mut left = total;
+        while left > 0 {
+            let n = left.min(255);
+            out.put_u8(SegmentType::AsSequence.to_u8());
+            out.put_u8(u8::try_from(n).unwrap_or(u8::MAX));
+            for _ in 0..n {
+                out.put_u32(members.next().unwrap_or(asn));
+            }
+            left -= n;
+        }
+        out.put_slice(tail);
+        AsPath(out.freeze())
+    }
+
     /// The path without its confederation segments.
     pub fn without_confed(&self) -> AsPath {
         let segs: Vec<_> = self.segments().filter(|s| !s.kind().is_confed()).collect();
@@ -388,6 +425,32 @@ pub(crate) mod tests {
         assert_eq!(p.first_as(), Some(1));
         assert_eq!(p.origin_as(), None);
         assert_eq!(p.without_confed().to_string(), "1 2 {3,4}");
+    }
+
+    #[test]
+    fn prepending() {
+        let p = AsPath::from_sequence(&[65001, 65002]);
+        assert_eq!(p.prepended(65000, 2).to_string(), "65000 65000 65001 65002");
+        assert_eq!(p.prepended(65000, 0), p);
+        assert_eq!(
+            AsPath::empty().prepended(4_200_000_000, 1).to_string(),
+            "4200000000"
+        );
+        let set_first = AsPath::from_segments([(SegmentType::AsSet, &[1u32, 2][..])]);
+        assert_eq!(set_first.prepended(7, 1).to_string(), "7 {1,2}");
+        let confed = AsPath::from_segments([
+            (SegmentType::AsConfedSequence, &[64512u32][..]),
+            (SegmentType::AsSequence, &[1]),
+            (SegmentType::AsSet, &[2, 3]),
+        ]);
+        assert_eq!(confed.prepended(9, 1).to_string(), "(64512) 9 1 {2,3}");
+        // 300 AS numbers: split at 255, the same as building the sequence whole
+        let long = p.prepended(65000, 298);
+        assert_eq!(long.len(), 300);
+        let mut whole = vec![65000u32; 298];
+        whole.extend([65001, 65002]);
+        assert_eq!(long, AsPath::from_sequence(&whole));
+        assert_eq!(AsPath::decode(long.as_bytes(), true).unwrap(), long);
     }
 
     #[test]
