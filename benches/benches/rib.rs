@@ -19,7 +19,8 @@
 //! building the input), divided by the routes held; the RIB's own size
 //! accounting is printed beside it.
 //!
-//! Run: `cargo bench -p bgp-benches --bench rib`.
+//! Run: `cargo bench -p bgp-benches --bench rib` (set `RIB_BENCH_NO_PROBES`
+//! to skip the memory probes; pass a filter such as `prefix_table` as usual).
 
 // A benchmark that cannot load its input must stop.
 #![allow(
@@ -610,7 +611,9 @@ fn main() {
     }
     let mut c = Criterion::default().configure_from_args();
     let inp = input();
-    run_probes();
+    if std::env::var_os("RIB_BENCH_NO_PROBES").is_none() {
+        run_probes();
+    }
     bench_tables(&mut c, &inp);
     bench_rib(&mut c, &inp);
     c.final_summary();
