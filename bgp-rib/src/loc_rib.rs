@@ -214,6 +214,7 @@ impl Rib {
     }
 
     /// Unregisters a peer that has no path left (see [`Rib::peer_down`]).
+    /// Its id may be given to a peer added later.
     pub fn remove_peer(&mut self, peer: PeerId) -> Result<PeerInfo, RibError> {
         let e = self
             .core

@@ -6,6 +6,11 @@
 //! inline in the prefix table's entry (a slot); a prefix with more keeps
 //! them in a path list in an arena, sorted by (peer, path id), with the
 //! index of the best path and a multipath mark on each member.
+//!
+//! No arrival time or order is kept: no step of the decision process reads
+//! it (the "prefer the oldest eBGP path" rule of RFC 5004 is not
+//! implemented), and keeping the list in (peer, path id) order is what
+//! makes the selection a function of the set of paths.
 
 use std::sync::Arc;
 
