@@ -826,7 +826,7 @@ impl Core {
                 let sel = selector.select(cands, cfg);
                 list.best = sel
                     .best
-                    .and_then(|b| u16::try_from(b).ok())
+                    .and_then(|b| u32::try_from(b).ok())
                     .unwrap_or(PathList::NO_BEST);
                 list.step = sel.step.map_or(0, DecisionStep::code);
                 for p in &mut list.paths {

@@ -142,20 +142,20 @@ impl Slot {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PathList {
     pub(crate) paths: Vec<PathRec>,
-    /// Index of the best path; `u16::MAX` when none is usable.
-    pub(crate) best: u16,
+    /// Index of the best path; `u32::MAX` when none is usable.
+    pub(crate) best: u32,
     /// The decision step code (0 when no best).
     pub(crate) step: u8,
 }
 
 impl PathList {
-    pub(crate) const NO_BEST: u16 = u16::MAX;
+    pub(crate) const NO_BEST: u32 = u32::MAX;
 
     pub(crate) fn best(&self) -> Option<&PathRec> {
         if self.best == Self::NO_BEST {
             None
         } else {
-            self.paths.get(usize::from(self.best))
+            self.paths.get(self.best as usize)
         }
     }
 
@@ -210,5 +210,18 @@ impl Selected {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        // the per-route budget rests on these
+        assert_eq!(std::mem::size_of::<PathRec>(), 12);
+        assert_eq!(std::mem::size_of::<Slot>(), 12);
+        assert!(std::mem::size_of::<PathList>() <= 32);
     }
 }
