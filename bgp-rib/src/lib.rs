@@ -31,6 +31,7 @@ pub mod loc_rib;
 pub mod multipath;
 pub mod path;
 pub mod peer;
+pub mod policy;
 pub mod prefix_table;
 pub mod resolver;
 

@@ -259,7 +259,10 @@ impl Actions {
     }
 
     /// Replace the large communities with `cs`.
-    pub fn replace_large_communities(mut self, cs: impl IntoIterator<Item = LargeCommunity>) -> Self {
+    pub fn replace_large_communities(
+        mut self,
+        cs: impl IntoIterator<Item = LargeCommunity>,
+    ) -> Self {
         self.large_communities.clear = true;
         self.large_communities.add = cs.into_iter().collect();
         self
@@ -457,10 +460,7 @@ fn edit_list<L: CommunityList>(
     let fresh = |n: usize, v: &L::Item| {
         !kept().any(|i| i == *v) && !edit.add.iter().take(n).any(|x| x == v)
     };
-    let drops = cur
-        .into_iter()
-        .flat_map(L::items)
-        .any(|i| dropped(i));
+    let drops = cur.into_iter().flat_map(L::items).any(dropped);
     let adds = edit.add.iter().enumerate().any(|(n, v)| fresh(n, v));
     if !drops && !adds {
         return;
@@ -626,7 +626,10 @@ mod tests {
             "origin:192.0.2.1:7"
         );
         let (r, _, _) = run(&Actions::new().replace_extended_communities([rt2]), &b);
-        assert_eq!(r.extended_communities.unwrap().iter().collect::<Vec<_>>(), [rt2]);
+        assert_eq!(
+            r.extended_communities.unwrap().iter().collect::<Vec<_>>(),
+            [rt2]
+        );
         let (r, _, _) = run(&Actions::new().clear_extended_communities(), &b);
         assert_eq!(r.extended_communities, None);
         let l = parse_large_community("4200000000:0:1").unwrap();
@@ -657,9 +660,18 @@ mod tests {
     fn prepends() {
         let b = base();
         let path = |a: &Actions, x: &PathAttributes| run(a, x).0.as_path.unwrap().to_string();
-        assert_eq!(path(&Actions::new().prepend_own(2), &b), "4200000000 4200000000 65001 65002");
-        assert_eq!(path(&Actions::new().prepend_as(64999, 1), &b), "64999 65001 65002");
-        assert_eq!(path(&Actions::new().prepend_last_as(2), &b), "65001 65001 65001 65002");
+        assert_eq!(
+            path(&Actions::new().prepend_own(2), &b),
+            "4200000000 4200000000 65001 65002"
+        );
+        assert_eq!(
+            path(&Actions::new().prepend_as(64999, 1), &b),
+            "64999 65001 65002"
+        );
+        assert_eq!(
+            path(&Actions::new().prepend_last_as(2), &b),
+            "65001 65001 65001 65002"
+        );
         let (_, owned, _) = run(&Actions::new().prepend_own(0), &b);
         assert!(!owned);
         let empty = PathAttributes::default();
@@ -668,7 +680,10 @@ mod tests {
         assert!(!owned, "no AS to repeat");
         assert_eq!(r.as_path, None);
         let mut set = base();
-        set.as_path = Some(AsPath::from_segments([(SegmentType::AsSet, &[1u32, 2][..])]));
+        set.as_path = Some(AsPath::from_segments([(
+            SegmentType::AsSet,
+            &[1u32, 2][..],
+        )]));
         assert_eq!(path(&Actions::new().prepend_as(5, 1), &set), "5 {1,2}");
         assert_eq!(
             run(&Actions::new().prepend_last_as(1), &set).0.as_path,
@@ -683,8 +698,14 @@ mod tests {
         let mut cow = Cow::Borrowed(&b);
         let (mut nh, mut cur) = (None, b.next_hop.map(IpAddr::V4));
         a.apply(&mut cow, &peer(), &mut nh, &mut cur);
-        assert!(matches!(cow, Cow::Borrowed(_)), "next hop is reported, not written");
-        assert_eq!(nh, Some(NextHopAction::Address("2001:db8::1".parse().unwrap())));
+        assert!(
+            matches!(cow, Cow::Borrowed(_)),
+            "next hop is reported, not written"
+        );
+        assert_eq!(
+            nh,
+            Some(NextHopAction::Address("2001:db8::1".parse().unwrap()))
+        );
         assert_eq!(cur, Some("2001:db8::1".parse().unwrap()));
         let (_, _, nh) = run(&Actions::new().next_hop(NextHopAction::SelfAddress), &b);
         assert_eq!(nh, Some(NextHopAction::SelfAddress));

@@ -373,9 +373,9 @@ impl AsPathMask {
                     p = sp;
                 }
                 None => {
-                    return items.get(p..).is_some_and(|rest| {
-                        rest.iter().all(|i| matches!(i, MaskItem::Any))
-                    });
+                    return items
+                        .get(p..)
+                        .is_some_and(|rest| rest.iter().all(|i| matches!(i, MaskItem::Any)));
                 }
             }
         }
@@ -523,7 +523,8 @@ mod tests {
         assert_eq!(x.to_string(), "(64512 64513) 65001 4200000000 {7,8}");
         assert!(m("_4200000000_", &x));
         assert!(m("_7_", &x));
-        assert!(m("_8$", &x));
+        assert!(m("_8_", &x));
+        assert!(!m("_8$", &x), "the text ends with the brace");
         assert!(m("_64513_", &x));
         assert!(m(r"\{7,8\}$", &x));
         // `_` inside a bracket expression is literal
@@ -566,13 +567,14 @@ mod tests {
         assert!(m("[= ? ? ? =]", &x));
         assert!(!m("[= 64512 * =]", &x));
         assert!(!m("[= 65001 4200000000 7 8 =]", &x));
-        assert!(
-            "[= * =]"
-                .parse::<AsPathMask>()
-                .unwrap()
-                .is_match_opt(None)
-        );
-        for bad in ["[= 1 2", "[= x =]", "[= 5..1 =]", "[= [1, 2 =]", "4294967296"] {
+        assert!("[= * =]".parse::<AsPathMask>().unwrap().is_match_opt(None));
+        for bad in [
+            "[= 1 2",
+            "[= x =]",
+            "[= 5..1 =]",
+            "[= [1, 2 =]",
+            "4294967296",
+        ] {
             assert!(bad.parse::<AsPathMask>().is_err(), "{bad}");
         }
         let t = "[= * 65001 ? 1..5 [1, 7..9] =]";

@@ -68,13 +68,9 @@ impl<T: fmt::Display> fmt::Display for Part<T> {
 }
 
 fn parse_num<T: FromStr>(t: &str, what: &'static str, whole: &str) -> Result<T, ParseError> {
-    t.trim().parse().map_err(|_| {
-        ParseError::new(
-            what,
-            whole,
-            format!("{t:?} is not a number in range"),
-        )
-    })
+    t.trim()
+        .parse()
+        .map_err(|_| ParseError::new(what, whole, format!("{t:?} is not a number in range")))
 }
 
 fn parse_part<T: FromStr + Ord + Copy>(
@@ -336,9 +332,13 @@ fn typed_admin(c: ExtendedCommunity) -> Option<(ExtKind, GlobalAdmin)> {
 
 fn split_ext(s: &str, what: &'static str) -> Result<(ExtKind, String, String), ParseError> {
     let t = s.trim();
-    let (kind, rest) = t
-        .split_once(':')
-        .ok_or_else(|| ParseError::new(what, s, "expected rt:ADMIN:LOCAL, ro:ADMIN:LOCAL or 0x and 16 hex digits"))?;
+    let (kind, rest) = t.split_once(':').ok_or_else(|| {
+        ParseError::new(
+            what,
+            s,
+            "expected rt:ADMIN:LOCAL, ro:ADMIN:LOCAL or 0x and 16 hex digits",
+        )
+    })?;
     let kind = match kind.to_ascii_lowercase().as_str() {
         "rt" | "target" => ExtKind::Target,
         "ro" | "origin" | "soo" => ExtKind::Origin,
@@ -362,10 +362,14 @@ fn parse_raw(t: &str, what: &'static str, whole: &str) -> Result<ExtendedCommuni
         .or_else(|| t.strip_prefix("0X"))
         .unwrap_or(t);
     if hex.len() != 16 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ParseError::new(what, whole, "a raw extended community is 0x and 16 hex digits"));
+        return Err(ParseError::new(
+            what,
+            whole,
+            "a raw extended community is 0x and 16 hex digits",
+        ));
     }
-    let v = u64::from_str_radix(hex, 16)
-        .map_err(|_| ParseError::new(what, whole, "bad hex digits"))?;
+    let v =
+        u64::from_str_radix(hex, 16).map_err(|_| ParseError::new(what, whole, "bad hex digits"))?;
     Ok(ExtendedCommunity(v.to_be_bytes()))
 }
 
@@ -586,7 +590,10 @@ mod tests {
             assert_eq!(t.parse::<CommunityMatcher>().unwrap().to_string(), t);
         }
         assert_eq!(
-            "65535:65282".parse::<CommunityMatcher>().unwrap().to_string(),
+            "65535:65282"
+                .parse::<CommunityMatcher>()
+                .unwrap()
+                .to_string(),
             "no-advertise"
         );
     }
@@ -635,12 +642,26 @@ mod tests {
         assert!(!m("rt:*:*", "0x8006000000000000"));
         // a pattern's AS matches the 4-octet encoding of a small AS too
         let odd = ExtendedCommunity::route_target(GlobalAdmin::FourOctetAs { asn: 5, local: 1 });
-        assert!("rt:5:1".parse::<ExtCommunityMatcher>().unwrap().matches(odd));
+        assert!(
+            "rt:5:1"
+                .parse::<ExtCommunityMatcher>()
+                .unwrap()
+                .matches(odd)
+        );
         assert!(ExtCommunityMatcher::from(odd).matches(odd));
-        for t in ["rt:65000:*", "ro:*:*", "rt:192.0.2.1:7", "rt:1..9:*", "0x8006000000000000"] {
+        for t in [
+            "rt:65000:*",
+            "ro:*:*",
+            "rt:192.0.2.1:7",
+            "rt:1..9:*",
+            "0x8006000000000000",
+        ] {
             assert_eq!(t.parse::<ExtCommunityMatcher>().unwrap().to_string(), t);
         }
-        assert_eq!(ExtCommunityMatcher::from(e("target:65000:1")).to_string(), "rt:65000:1");
+        assert_eq!(
+            ExtCommunityMatcher::from(e("target:65000:1")).to_string(),
+            "rt:65000:1"
+        );
     }
 
     #[test]

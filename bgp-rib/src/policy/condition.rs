@@ -478,7 +478,10 @@ mod tests {
         PathAttributes {
             origin: Some(Origin::Igp),
             as_path: Some(AsPath::from_segments([
-                (SegmentType::AsSequence, &[65001u32, 4_200_000_000, 65002][..]),
+                (
+                    SegmentType::AsSequence,
+                    &[65001u32, 4_200_000_000, 65002][..],
+                ),
                 (SegmentType::AsSet, &[7, 8]),
             ])),
             next_hop: Some(Ipv4Addr::new(192, 0, 2, 1)),
@@ -491,9 +494,10 @@ mod tests {
             extended_communities: Some(ExtendedCommunities::from_items(&[
                 parse_extended_community("rt:65000:1").unwrap(),
             ])),
-            large_communities: Some(LargeCommunities::from_items(&[
-                parse_large_community("65000:1:2").unwrap(),
-            ])),
+            large_communities: Some(LargeCommunities::from_items(&[parse_large_community(
+                "65000:1:2",
+            )
+            .unwrap()])),
             ..PathAttributes::default()
         }
     }
@@ -524,7 +528,11 @@ mod tests {
             ("0", 0, true),
             ("4294967295", u32::MAX, true),
         ] {
-            assert_eq!(t.parse::<NumberMatch>().unwrap().matches(v), want, "{t} {v}");
+            assert_eq!(
+                t.parse::<NumberMatch>().unwrap().matches(v),
+                want,
+                "{t} {v}"
+            );
         }
         for bad in ["", "x", "< -1", "20..10", "4294967296", "<> 1"] {
             assert!(bad.parse::<NumberMatch>().is_err(), "{bad}");
@@ -654,14 +662,21 @@ mod tests {
         p.rr_client = true;
         p.address = "2001:db8::1".parse().unwrap();
         let c = Condition::family(Family::Ipv6)
-            & Condition::prefix_in(Arc::new(PrefixSet::parse(["2001:db8::/32{48,64}"]).unwrap()))
+            & Condition::prefix_in(Arc::new(
+                PrefixSet::parse(["2001:db8::/32{48,64}"]).unwrap(),
+            ))
             & Condition::peer_kind(PeerKind::Internal)
             & Condition::rr_client(true)
             & Condition::peer_address(["2001:db8::/64".parse().unwrap()]);
         assert!(check(&c, &a, "2001:db8:1::/48", &p));
         assert!(!check(&c, &a, "2001:db8:1::/47", &p));
         assert!(!check(&c, &a, "2001:db8:1::/65", &p));
-        assert!(!check(&Condition::peer_kind(PeerKind::ConfedExternal), &a, "::/0", &p));
+        assert!(!check(
+            &Condition::peer_kind(PeerKind::ConfedExternal),
+            &a,
+            "::/0",
+            &p
+        ));
     }
 
     #[test]

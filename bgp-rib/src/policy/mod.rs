@@ -219,7 +219,11 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    pub(crate) fn new(what: &'static str, text: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        what: &'static str,
+        text: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         ParseError {
             what,
             text: text.into(),
@@ -539,7 +543,11 @@ impl Outcome<'_> {
     }
 }
 
-fn run<'a, P: Borrow<Policy>>(policies: &[P], otherwise: Verdict, route: &RouteView<'a>) -> Outcome<'a> {
+fn run<'a, P: Borrow<Policy>>(
+    policies: &[P],
+    otherwise: Verdict,
+    route: &RouteView<'a>,
+) -> Outcome<'a> {
     let mut attrs = Cow::Borrowed(route.attributes);
     let mut next_hop = None;
     let mut nh = route.next_hop;
@@ -561,21 +569,35 @@ fn run<'a, P: Borrow<Policy>>(policies: &[P], otherwise: Verdict, route: &RouteV
             if !t.condition.matches(&subject) {
                 continue;
             }
-            t.actions.apply(&mut attrs, route.peer, &mut next_hop, &mut nh);
+            t.actions
+                .apply(&mut attrs, route.peer, &mut next_hop, &mut nh);
             let verdict = match t.then {
                 Flow::NextTerm => continue,
                 Flow::NextPolicy => continue 'policies,
                 Flow::Accept => Verdict::Accept,
                 Flow::Reject => Verdict::Reject,
             };
-            return done(verdict, attrs, next_hop, DecidedBy::Term { policy: pi, term: ti });
+            return done(
+                verdict,
+                attrs,
+                next_hop,
+                DecidedBy::Term {
+                    policy: pi,
+                    term: ti,
+                },
+            );
         }
         let verdict = match p.default {
             DefaultAction::NextPolicy => continue,
             DefaultAction::Accept => Verdict::Accept,
             DefaultAction::Reject => Verdict::Reject,
         };
-        return done(verdict, attrs, next_hop, DecidedBy::PolicyDefault { policy: pi });
+        return done(
+            verdict,
+            attrs,
+            next_hop,
+            DecidedBy::PolicyDefault { policy: pi },
+        );
     }
     done(otherwise, attrs, next_hop, DecidedBy::Chain)
 }

@@ -119,9 +119,7 @@ impl PrefixRange {
             )));
         }
         if max > top {
-            return Err(err(format!(
-                "the longest length {max} exceeds {top}"
-            )));
+            return Err(err(format!("the longest length {max} exceeds {top}")));
         }
         if min > max {
             return Err(err(format!(

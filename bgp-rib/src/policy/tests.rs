@@ -1,0 +1,2 @@
+//! Tests of whole policies: evaluation, chains, copy on write, the serde
+//! form.
