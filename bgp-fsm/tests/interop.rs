@@ -15,6 +15,7 @@
 //! - the daemon frozen with SIGSTOP: our hold timer expires, we send
 //!   NOTIFICATION Hold Timer Expired, and the session comes back after
 //!   SIGCONT;
+//! - a simultaneous open with BIRD resolved to one session;
 //! - our administrative shutdown with a communication text, as shown by
 //!   `birdc show protocols all` and by FRR's `show bgp neighbors` (the
 //!   reason in the text form; FRR 8.4 gives the text itself only in the
@@ -118,12 +119,13 @@ struct Options {
     graceful_restart: bool,
     md5: Option<String>,
     hold: Option<u16>,
+    connect_retry: Option<u64>,
 }
 
 fn our_session(router_id: Ipv4Addr, kind: Kind, o: &Options) -> SessionConfig {
     let mut c = SessionConfig::new(OUR_AS, router_id, daemon_as(kind));
     c.hold_time = o.hold.unwrap_or(9);
-    c.connect_retry_time = Duration::from_secs(2);
+    c.connect_retry_time = Duration::from_secs(o.connect_retry.unwrap_or(2));
     c.capabilities.families = vec![AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST];
     if o.add_path {
         c.capabilities.add_path = c
@@ -587,4 +589,134 @@ fn frr_shows_shutdown_communication() {
         d.vtysh(&["show bgp neighbors json"])
             .unwrap_or_else(|e| e.to_string())
     });
+}
+
+/// A simultaneous open with BIRD: while static neighbor entries with a
+/// wrong MAC address hold every segment back, both sides try to connect;
+/// once the entries are removed, each side's pending SYN reaches the
+/// other's listener, both sides see two connections, and collision
+/// resolution (RFC 4271 6.8) leaves one session, which does not reset.
+/// `SIMOPEN_DEBUG=1` prints our events as they come.
+#[test]
+fn bird_simultaneous_open_resolves_to_one_session() {
+    let kind = Kind::Bird;
+    if !daemon::interop_ready(&[kind]) {
+        return;
+    }
+    let rt = runtime();
+    let o = Options::default();
+    let ns = Netns::new().unwrap();
+    let root = Netns::root();
+    let link = Link::new(&ns, &root).unwrap();
+    let (ours, theirs) = (IpAddr::V4(link.b.v4), IpAddr::V4(link.a.v4));
+    let (our_s, their_s) = (ours.to_string(), theirs.to_string());
+    let hold = [
+        (
+            &ns,
+            our_s.as_str(),
+            link.veth.a_name.as_str(),
+            "02:00:00:00:00:01",
+        ),
+        (
+            &root,
+            their_s.as_str(),
+            link.veth.b_name.as_str(),
+            "02:00:00:00:00:02",
+        ),
+    ];
+    for (n, addr, dev, mac) in hold {
+        n.ip(&[
+            "neigh",
+            "replace",
+            addr,
+            "lladdr",
+            mac,
+            "dev",
+            dev,
+            "nud",
+            "permanent",
+        ])
+        .unwrap();
+    }
+    let mut cfg = RouterConfig::new(daemon_as(kind), link.a.v4);
+    cfg.neighbor(daemon_neighbor(ours, theirs, &o).connect_retry(1));
+    let d = start_daemon(kind, &ns, &cfg);
+    // Our ConnectRetryTimer is long, so that our one connection attempt
+    // stays in progress, its SYN retransmitted by the kernel 1, 3, 7 and
+    // 15 s after it started, while BIRD makes a new attempt every few
+    // seconds. Unblocking just after our third retransmission lets BIRD's
+    // connection come first; ours completes at the next retransmission,
+    // while the first is up: two connections, whatever BIRD does with its
+    // own attempt once its session is up.
+    let (h, mut e, _l) = {
+        let listener = {
+            let _guard = rt.enter();
+            Listener::bind(SocketAddr::new(ours, 179)).unwrap()
+        };
+        let o = Options {
+            connect_retry: Some(30),
+            ..o.clone()
+        };
+        let (h, e) = peer_on(&rt, &listener, link.b.v4, kind, theirs, &o);
+        (h, e, listener)
+    };
+    let started = std::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(7300));
+    for (n, addr, dev, _) in hold {
+        n.ip(&["neigh", "del", addr, "dev", dev]).unwrap();
+    }
+    let mut collisions = 0;
+    let mut connections = 0;
+    let end = std::time::Instant::now() + UP;
+    let mut up = false;
+    while std::time::Instant::now() < end && !up {
+        let Some(ev) = wait_event(&rt, &mut e, Duration::from_secs(1), |_| true) else {
+            continue;
+        };
+        if std::env::var_os("SIMOPEN_DEBUG").is_some() {
+            eprintln!("{:?}", ev);
+        }
+        match &ev.kind {
+            PeerEventKind::Collision { .. } => collisions += 1,
+            PeerEventKind::Connected { .. } => connections += 1,
+            PeerEventKind::Session(Action::Established(_)) => up = true,
+            _ => {}
+        }
+    }
+    assert!(up, "never Established");
+    d.wait_established(ours, UP).unwrap();
+    // Our retransmission at 15 s brings the second connection; let it be
+    // resolved and closed, then count.
+    std::thread::sleep(Duration::from_secs(19).saturating_sub(started.elapsed()));
+    while let Some(ev) = e.try_recv() {
+        match &ev.kind {
+            PeerEventKind::Collision { .. } => collisions += 1,
+            PeerEventKind::Connected { .. } => connections += 1,
+            _ => {}
+        }
+    }
+    let ss = ns
+        .exec(&[
+            "ss",
+            "-Htn",
+            "state",
+            "established",
+            "( sport = :179 or dport = :179 )",
+        ])
+        .unwrap()
+        .stdout;
+    let open: Vec<&str> = ss.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(open.len(), 1, "one BGP connection left: {ss}");
+    assert_eq!(h.state(), State::Established);
+    assert_eq!(h.status().established_count, 1, "no reset");
+    eprintln!(
+        "bird simultaneous open: {connections} connections seen by us, {collisions} \
+         collision(s) resolved, one session left"
+    );
+    assert!(
+        connections >= 2,
+        "both sides connected ({connections} connections)"
+    );
+    assert!(collisions >= 1, "a collision was resolved");
+    rt.block_on(h.shutdown(Stop::default()));
 }
