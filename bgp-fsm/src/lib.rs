@@ -37,7 +37,10 @@
 //! bounded output queue. It is the only part of the crate with I/O, and
 //! its `transport::sockopt` module the only code of the workspace allowed
 //! to be unsafe (three socket options socket2 does not set). bgp-speaker
-//! builds on it; `cargo test -p bgp-fsm --features tokio` runs its tests.
+//! builds on it; `cargo test -p bgp-fsm --features tokio` runs its tests,
+//! on loopback (`tests/transport.rs`) and, as root with BIRD, FRR and
+//! GoBGP installed, against them in network namespaces
+//! (`tests/interop.rs`, which says SKIPPED otherwise).
 //!
 //! # The driver contract
 //!

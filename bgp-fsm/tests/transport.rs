@@ -2,8 +2,9 @@
 //! drivers reaching Established over IPv4 and IPv6 and passing UPDATEs, a
 //! shutdown communication, a connection from an unknown address rejected,
 //! a simultaneous open resolved to one session, the hold timer against a
-//! silent peer, backpressure from a peer that does not read, and TCP MD5
-//! with the right and a wrong password.
+//! silent peer, backpressure from a peer that does not read, a bad header
+//! answered with a Message Header Error, GTSM, and TCP MD5 with the right
+//! and a wrong password.
 //!
 //! Each test uses its own loopback addresses and kernel-chosen ports, so
 //! the tests run in parallel; every wait is bounded.
@@ -582,4 +583,44 @@ async fn gtsm_refuses_a_low_ttl() {
     assert_ne!(b.state(), State::Established);
     a.shutdown(Stop::default()).await;
     b.shutdown(Stop::default()).await;
+}
+
+/// Bytes that are no BGP message: the header check fails, the session
+/// answers with a Message Header Error (Connection Not Synchronized, 1/1)
+/// and reads nothing more from that connection.
+#[tokio::test]
+async fn a_bad_header_is_answered_with_a_header_error() {
+    let raw = TcpListener::bind(SocketAddr::new(v4(81), 0)).await.unwrap();
+    let a_cfg = peer(session(65001, 1, 65002), raw.local_addr().unwrap(), v4(82));
+    let (a, mut a_events) = Peer::spawn(a_cfg, None).unwrap();
+    a.start().unwrap();
+    let (mut s, _) = timeout(WAIT, raw.accept()).await.unwrap().unwrap();
+    let mut buf = BytesMut::new();
+    assert!(matches!(
+        read_message(&mut s, &mut buf, WAIT).await,
+        Some(Message::Open(_))
+    ));
+    // A header whose marker is not all ones.
+    let mut junk = vec![0u8; 16];
+    junk.extend_from_slice(&[0, 19, 4]);
+    s.write_all(&junk).await.unwrap();
+    let e = wait_event(&mut a_events, WAIT, |e| {
+        matches!(&e.kind, PeerEventKind::Session(Action::Notification(n))
+            if n.direction == NotificationDirection::Sent)
+    })
+    .await
+    .expect("a NOTIFICATION sent");
+    let PeerEventKind::Session(Action::Notification(n)) = e.kind else {
+        unreachable!()
+    };
+    assert_eq!((n.code(), n.subcode()), (1, 1));
+    match read_message(&mut s, &mut buf, WAIT).await {
+        Some(Message::Notification(n)) => assert_eq!(n.code.to_pair(), (1, 1)),
+        other => panic!("expected the header error, got {other:?}"),
+    }
+    assert!(
+        read_message(&mut s, &mut buf, WAIT).await.is_none(),
+        "closed"
+    );
+    a.shutdown(Stop::default()).await;
 }

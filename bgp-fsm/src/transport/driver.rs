@@ -627,7 +627,14 @@ impl Driver {
             conn: None,
             inherited_from: false,
         });
-        self.feed(id, Event::ManualStartWithPassiveTcpEstablishment);
+        // Started passive (it has its connection already), and damped if
+        // the peer's sessions are (RFC 4271 8.1.1, event 7).
+        let start = if self.main.session.damping_active() {
+            Event::AutomaticStartWithDampPeerOscillationsAndPassiveTcpEstablishment
+        } else {
+            Event::ManualStartWithPassiveTcpEstablishment
+        };
+        self.feed(id, start);
         self.attach(id, stream, remote, origin);
         None
     }

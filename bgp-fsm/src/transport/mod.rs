@@ -80,7 +80,8 @@
 //! written, so [`PeerHandle::send_update`] waits when the peer reads slowly.
 //! Events wait in a queue of [`PeerConfig::event_queue`] entries; while the
 //! receiver is behind, the driver stops reading (TCP slows the peer down in
-//! turn). A connection that is dropped first flushes what was written to
+//! turn; a receiver that stops altogether lets the hold timer expire, as
+//! a peer that stops reading would). A connection that is dropped first flushes what was written to
 //! it (the NOTIFICATION), shuts down our side and reads until the peer
 //! closes (at most [`PeerConfig::close_timeout`]), so that the NOTIFICATION
 //! is not lost to a reset.
