@@ -396,11 +396,8 @@ impl fmt::Display for AsPathMask {
 /// Parses `a` or `a..b`.
 fn parse_asn_range(t: &str, whole: &str) -> Result<(u32, u32), ParseError> {
     let err = |reason: String| ParseError::new("AS-path mask", whole, reason);
-    let num = |s: &str| {
-        s.trim()
-            .parse::<u32>()
-            .map_err(|_| err(format!("{s:?} is not an AS number")))
-    };
+    let num =
+        |s: &str| super::digits::<u32>(s).ok_or_else(|| err(format!("{s:?} is not an AS number")));
     match t.split_once("..") {
         Some((lo, hi)) => {
             let (lo, hi) = (num(lo)?, num(hi)?);

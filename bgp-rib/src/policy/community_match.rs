@@ -68,9 +68,8 @@ impl<T: fmt::Display> fmt::Display for Part<T> {
 }
 
 fn parse_num<T: FromStr>(t: &str, what: &'static str, whole: &str) -> Result<T, ParseError> {
-    t.trim()
-        .parse()
-        .map_err(|_| ParseError::new(what, whole, format!("{t:?} is not a number in range")))
+    super::digits(t)
+        .ok_or_else(|| ParseError::new(what, whole, format!("{t:?} is not a number in range")))
 }
 
 fn parse_part<T: FromStr + Ord + Copy>(

@@ -75,7 +75,7 @@ impl FromStr for NumberMatch {
         const WHAT: &str = "comparison";
         let t = s.trim();
         let num = |x: &str| {
-            x.trim().parse::<u32>().map_err(|_| {
+            super::digits::<u32>(x).ok_or_else(|| {
                 ParseError::new(
                     WHAT,
                     s,

@@ -703,7 +703,7 @@ fn modify(field: &str, v: &NumberOrText) -> FieldResult<Modify> {
         NumberOrText::Text(t) => t.trim(),
     };
     let num = |s: &str| {
-        s.trim().parse::<u32>().map_err(|_| {
+        super::digits(s).ok_or_else(|| {
             FieldError::new(
                 field,
                 format!("{t:?}: expected a number, \"+N\", \"-N\" or \"remove\""),

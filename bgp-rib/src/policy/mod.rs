@@ -247,6 +247,16 @@ impl ParseError {
     }
 }
 
+/// A number written in decimal digits only (no sign), surrounding
+/// blanks allowed.
+fn digits<T: std::str::FromStr>(s: &str) -> Option<T> {
+    let t = s.trim();
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}
+
 /// What a policy knows of the peer it runs for: the sender of a route on
 /// import, the receiver on export.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -189,9 +189,8 @@ fn parse_net(text: &str, whole: &str) -> Result<IpNet, ParseError> {
 }
 
 fn parse_len(text: &str, whole: &str) -> Result<u8, ParseError> {
-    text.trim()
-        .parse()
-        .map_err(|_| ParseError::new("prefix range", whole, format!("bad length {text:?}")))
+    super::digits(text)
+        .ok_or_else(|| ParseError::new("prefix range", whole, format!("bad length {text:?}")))
 }
 
 impl FromStr for PrefixRange {
