@@ -2,21 +2,21 @@
 //! full decode by bgp-wire (borrowed and owned results), and the same input
 //! parsed by bgpkit-parser as the reference. See `benches/README.md`.
 //!
-//! Groups (one throughput unit each, as criterion allows):
-//! `decode_bytes/<file>` (MB/s), `decode_messages/<file>` (BGP messages/s),
-//! `decode_prefixes/<file>` (prefixes/s). The same functions run in each
-//! group; a summary with all three rates per function is printed at the end.
+//! One group per file, `decode/<file>`, with a throughput in bytes (MB/s);
+//! at the end a table gives, from criterion's median estimates, the rate of
+//! every function in MB/s, BGP messages/s and prefixes/s, and its speed
+//! relative to bgpkit-parser.
 
 // A benchmark that cannot load its input or finds wrong counts must stop.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
 use std::io::Cursor;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bgp_benches::{
-    BGP_RS_UPDATES, ET_HEADER_UPDATES, Tally, decode_full, decode_owned, expected_counts, frame,
-    load,
+    BGP_RS_UPDATES, ET_HEADER_UPDATES, Tally, criterion_dir, decode_full, decode_owned,
+    expected_counts, frame, load, median_ns,
 };
 use bgpkit_parser::BgpkitParser;
 use bgpkit_parser::models::{AttributeValue, Bgp4MpEnum, BgpMessage, MrtMessage, NetworkPrefix};
@@ -178,95 +178,82 @@ fn jobs() -> Vec<Job> {
     ]
 }
 
-fn settings(big: bool) -> Criterion {
-    let c = Criterion::default().warm_up_time(Duration::from_secs(1));
-    if big {
-        c.sample_size(10).measurement_time(Duration::from_secs(6))
-    } else {
-        c.sample_size(10).measurement_time(Duration::from_secs(3))
-    }
-}
-
 fn bench(c: &mut Criterion) {
     let inputs = inputs();
+    let dir = criterion_dir();
+    let mut rows = Vec::new();
     for input in &inputs {
-        for (unit, throughput) in [
-            ("bytes", Throughput::Bytes(input.data.len() as u64)),
-            ("messages", Throughput::Elements(input.messages)),
-            ("prefixes", Throughput::Elements(input.prefixes)),
-        ] {
-            let mut g = c.benchmark_group(format!("decode_{unit}/{}", input.name));
-            g.throughput(throughput);
-            for (name, f) in jobs() {
-                // Framing has no prefixes to speak of: only its MB/s group.
-                if name.ends_with("framing") && unit != "bytes" {
-                    continue;
-                }
-                g.bench_function(name, |b| b.iter(|| black_box(f(black_box(&input.data)))));
-            }
-            g.finish();
+        let group = format!("decode/{}", input.name);
+        let mut g = c.benchmark_group(&group);
+        g.throughput(Throughput::Bytes(input.data.len() as u64));
+        for (name, f) in jobs() {
+            g.bench_function(name, |b| b.iter(|| black_box(f(black_box(&input.data)))));
         }
+        g.finish();
+        let times: Vec<(&str, Option<f64>)> = jobs()
+            .into_iter()
+            .map(|(name, _)| (name, median_ns(&dir, &group, name)))
+            .collect();
+        rows.push((input, times));
     }
-    summary(&inputs);
+    summary(&rows);
 }
 
-/// Prints MB/s, messages/s and prefixes/s of every function from timings
-/// of its own (median of 5 runs), so that one table holds all three, with
-/// the speed relative to bgpkit-parser doing the same job.
-fn summary(inputs: &[Input]) {
-    eprintln!("\nsummary (median of 5 runs each; criterion's figures above are the reference)");
+/// An input and the median time of each function on it, in nanoseconds.
+type Row<'a> = (&'a Input, Vec<(&'static str, Option<f64>)>);
+
+/// One table with every rate of every function, from criterion's median
+/// estimates: MB/s, BGP messages/s, prefixes/s, and the speed relative to
+/// bgpkit-parser doing the same job (framing or full decode).
+fn summary(rows: &[Row<'_>]) {
     eprintln!(
-        "{:<26} {:<22} {:>9} {:>9} {:>12} {:>12} {:>9}",
-        "input", "function", "ms", "MB/s", "messages/s", "prefixes/s", "vs bgpkit"
+        "\n| input | function | median ms | MB/s | messages/s | prefixes/s | vs bgpkit-parser |"
     );
-    for input in inputs {
-        let timed: Vec<(&str, f64)> = jobs()
-            .into_iter()
-            .map(|(name, f)| {
-                let mut times: Vec<Duration> = (0..5)
-                    .map(|_| {
-                        let t0 = Instant::now();
-                        black_box(f(black_box(&input.data)));
-                        t0.elapsed()
-                    })
-                    .collect();
-                times.sort();
-                (
-                    name,
-                    times.get(2).copied().unwrap_or_default().as_secs_f64(),
-                )
-            })
-            .collect();
-        let of = |n: &str| timed.iter().find(|(m, _)| *m == n).map(|(_, t)| *t);
-        for (name, t) in &timed {
+    eprintln!("|---|---|---|---|---|---|---|");
+    for (input, times) in rows {
+        let of = |n: &str| times.iter().find(|(m, _)| *m == n).and_then(|(_, t)| *t);
+        for (name, t) in times {
+            let Some(ns) = t else {
+                eprintln!("| {} | {name} | (no estimate) | | | | |", input.name);
+                continue;
+            };
+            let secs = ns / 1e9;
             let job = name.split('/').nth(1).unwrap_or("");
             let reference = if job == "framing" {
                 of("bgpkit-parser/framing")
             } else {
                 of("bgpkit-parser/full")
             };
+            let ratio = reference.map_or(String::new(), |r| format!("{:.2}x", r / ns));
             eprintln!(
-                "{:<26} {:<22} {:>9.2} {:>9.1} {:>12.0} {:>12.0} {:>8.2}x",
+                "| {} | {name} | {:.2} | {:.0} | {:.0} | {:.0} | {ratio} |",
                 input.name,
-                name,
-                t * 1e3,
-                input.data.len() as f64 / t / 1e6,
-                input.messages as f64 / t,
-                input.prefixes as f64 / t,
-                reference.unwrap_or(*t) / t,
+                secs * 1e3,
+                input.data.len() as f64 / secs / 1e6,
+                input.messages as f64 / secs,
+                input.prefixes as f64 / secs,
             );
         }
-        eprintln!("{:<26} ({} records)", input.name, input.records);
     }
-}
-
-fn decode_benches(c: &mut Criterion) {
-    bench(c);
+    for (input, _) in rows {
+        eprintln!(
+            "{}: {} records, {} messages, {} prefixes, {} octets",
+            input.name,
+            input.records,
+            input.messages,
+            input.prefixes,
+            input.data.len()
+        );
+    }
 }
 
 criterion_group! {
     name = benches;
-    config = settings(true);
-    targets = decode_benches
+    config = Criterion::default()
+        .output_directory(&criterion_dir())
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(8));
+    targets = bench
 }
 criterion_main!(benches);

@@ -10,13 +10,15 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use bgp_benches::{
-    BGP_RS_UPDATES, ET_HEADER_UPDATES, decoded_updates, encode_context, encode_routes,
-    expected_counts, load, reencode, routes,
+    BGP_RS_UPDATES, ET_HEADER_UPDATES, criterion_dir, decoded_updates, encode_context,
+    encode_routes, expected_counts, load, median_ns, reencode, routes,
 };
 use bytes::BytesMut;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn bench(c: &mut Criterion) {
+    let dir = criterion_dir();
+    let mut rows = Vec::new();
     for file in [BGP_RS_UPDATES, ET_HEADER_UPDATES] {
         let name = file.rsplit('/').next().unwrap_or(file);
         let data = load(file).unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -38,59 +40,83 @@ fn bench(c: &mut Criterion) {
             once.messages,
             once.octets
         );
-        for (unit, throughput) in [
-            ("messages", Throughput::Elements(once.messages)),
-            ("prefixes", Throughput::Elements(once.prefixes)),
-        ] {
-            let mut g = c.benchmark_group(format!("build_{unit}/{name}"));
-            g.throughput(throughput);
-            g.bench_function("bgp-wire/builder", |b| {
-                b.iter(|| {
-                    let mut octets = 0u64;
-                    let t = encode_routes(black_box(&routes), &ctx, |m| octets += m.len() as u64);
-                    black_box((t, octets))
-                })
-            });
-            g.finish();
+        let group = format!("build/{name}");
+        let mut g = c.benchmark_group(&group);
+        g.throughput(Throughput::Elements(once.messages));
+        g.bench_function("bgp-wire/builder", |b| {
+            b.iter(|| {
+                let mut octets = 0u64;
+                let t = encode_routes(black_box(&routes), &ctx, |m| octets += m.len() as u64);
+                black_box((t, octets))
+            })
+        });
+        g.finish();
+        if let Some(ns) = median_ns(&dir, &group, "bgp-wire/builder") {
+            let secs = ns / 1e9;
+            rows.push(format!(
+                "| {name} | builder: {} attribute sets -> {} UPDATEs | {:.2} | {:.0} | {:.0} | {:.0} |",
+                routes.announce.len(),
+                once.messages,
+                secs * 1e3,
+                once.octets as f64 / secs / 1e6,
+                once.messages as f64 / secs,
+                once.prefixes as f64 / secs,
+            ));
         }
 
         let updates = decoded_updates(&data);
+        let prefixes: u64 = updates
+            .iter()
+            .map(|d| {
+                let c = d.update.prefix_counts(&d.ctx);
+                (c.announced + c.withdrawn + c.mp_announced + c.mp_withdrawn) as u64
+            })
+            .sum();
         let mut buf = BytesMut::new();
         let (n, octets) = reencode(&updates, false, &mut buf);
         assert_eq!(n, updates.len() as u64, "{file}: re-encoded messages");
         let (n2, _) = reencode(&updates, true, &mut buf);
         assert_eq!(n2, n, "{file}: re-encoded from values");
-        let mut g = c.benchmark_group(format!("reencode_messages/{name}"));
+        let group = format!("reencode/{name}");
+        let mut g = c.benchmark_group(&group);
         g.throughput(Throughput::Elements(n));
-        for (label, from_values) in [
+        let jobs = [
             ("bgp-wire/update-encode", false),
             ("bgp-wire/from-values", true),
-        ] {
+        ];
+        for (label, from_values) in jobs {
             g.bench_function(label, |b| {
                 b.iter(|| black_box(reencode(black_box(&updates), from_values, &mut buf)))
             });
         }
         g.finish();
-        let mut g = c.benchmark_group(format!("reencode_bytes/{name}"));
-        g.throughput(Throughput::Bytes(octets));
-        for (label, from_values) in [
-            ("bgp-wire/update-encode", false),
-            ("bgp-wire/from-values", true),
-        ] {
-            g.bench_function(label, |b| {
-                b.iter(|| black_box(reencode(black_box(&updates), from_values, &mut buf)))
-            });
+        for (label, _) in jobs {
+            if let Some(ns) = median_ns(&dir, &group, label) {
+                let secs = ns / 1e9;
+                rows.push(format!(
+                    "| {name} | {label}: {n} UPDATEs | {:.2} | {:.0} | {:.0} | {:.0} |",
+                    secs * 1e3,
+                    octets as f64 / secs / 1e6,
+                    n as f64 / secs,
+                    prefixes as f64 / secs,
+                ));
+            }
         }
-        g.finish();
+    }
+    eprintln!("\n| input | job | median ms | MB/s written | messages/s | prefixes/s |");
+    eprintln!("|---|---|---|---|---|---|");
+    for r in rows {
+        eprintln!("{r}");
     }
 }
 
 criterion_group! {
     name = benches;
     config = Criterion::default()
+        .output_directory(&criterion_dir())
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+        .measurement_time(Duration::from_secs(5));
     targets = bench
 }
 criterion_main!(benches);

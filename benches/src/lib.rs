@@ -695,6 +695,38 @@ fn encode_from_values(d: &DecodedUpdate, buf: &mut BytesMut) -> Result<(), bgp_w
     Ok(())
 }
 
+/// The folder criterion writes its results to for these benchmarks:
+/// `CRITERION_HOME` if set, else `target/criterion` for a benchmark binary
+/// in `target/<profile>/deps/` (criterion's own default). The benchmarks set
+/// it explicitly so that [`median_ns`] reads back what they wrote.
+pub fn criterion_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(dir);
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join("criterion")))
+        .unwrap_or_else(|| PathBuf::from("target").join("criterion"))
+}
+
+/// Criterion's median estimate, in nanoseconds per iteration, of the last
+/// run of `function` in `group` (read from its `estimates.json`).
+pub fn median_ns(dir: &std::path::Path, group: &str, function: &str) -> Option<f64> {
+    let path = dir
+        .join(group.replace('/', "_"))
+        .join(function.replace('/', "_"))
+        .join("new")
+        .join("estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let median = text.get(text.find("\"median\"")?..)?;
+    let key = "\"point_estimate\":";
+    let value = median.get(median.find(key)? + key.len()..)?;
+    let end = value
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+')))
+        .unwrap_or(value.len());
+    value.get(..end)?.parse().ok()
+}
+
 /// A hash of a byte string (to compare encodings without keeping them).
 pub fn hash_bytes(b: &[u8]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
