@@ -47,13 +47,14 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 step "cargo doc"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --locked --quiet
 
 step "cargo test"
-cargo test --workspace --locked --release
+# --all-features: the tokio transport of bgp-fsm and its interop tests too.
+cargo test --workspace --all-features --locked --release
 
 if [ -x scripts/fuzz-smoke.sh ]; then
     step "fuzz smoke test"
