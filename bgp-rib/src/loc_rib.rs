@@ -123,6 +123,9 @@ struct Core {
     new_mp: Vec<(PeerId, PathId, u32)>,
     released: Vec<(PeerId, AttrId)>,
     paths: usize,
+    /// Every prefix an operation touched, when tracking is on (see
+    /// [`Rib::track_touched`]).
+    touched: Option<Vec<IpNet>>,
 }
 
 /// The RIB of one speaker (one VRF): Adj-RIBs-In (post-policy) and the
@@ -243,6 +246,38 @@ impl Rib {
     /// Number of paths a peer has (the size of its Adj-RIB-In).
     pub fn peer_path_count(&self, peer: PeerId) -> usize {
         self.core.peers.get(peer).map_or(0, |e| e.paths)
+    }
+
+    /// Number of paths a peer has in one address family (IPv4 or IPv6
+    /// unicast), for per-family prefix limits.
+    pub fn peer_family_path_count(&self, peer: PeerId, afi: bgp_wire::Afi) -> usize {
+        self.core.peers.get(peer).map_or(0, |e| match afi {
+            bgp_wire::Afi::Ipv4 => e.paths.saturating_sub(e.paths_v6),
+            bgp_wire::Afi::Ipv6 => e.paths_v6,
+            bgp_wire::Afi::Other(_) => 0,
+        })
+    }
+
+    /// Turns on or off the recording of every prefix an operation touches
+    /// (a path added, replaced, removed or re-flagged), whether or not its
+    /// selection changed: what an ADD-PATH sender needs, as
+    /// [`BestChange`]s report only best-path and multipath changes. Off by
+    /// default; turning it off drops what was recorded.
+    pub fn track_touched(&mut self, on: bool) {
+        match (on, self.core.touched.is_some()) {
+            (true, false) => self.core.touched = Some(Vec::new()),
+            (false, true) => self.core.touched = None,
+            _ => {}
+        }
+    }
+
+    /// Moves the prefixes touched since the last call into `out` (in the
+    /// order touched, with repeats; nothing unless [`Rib::track_touched`]
+    /// is on).
+    pub fn take_touched(&mut self, out: &mut Vec<IpNet>) {
+        if let Some(t) = &mut self.core.touched {
+            out.append(t);
+        }
     }
 
     /// Number of prefixes with at least one path.
@@ -685,12 +720,14 @@ pub struct Explained {
 }
 
 impl Core {
-    fn add_paths(&mut self, peer: PeerId, up: bool) {
+    fn add_paths(&mut self, peer: PeerId, up: bool, v6: bool) {
         if let Some(e) = self.peers.get_mut(peer) {
             if up {
                 e.paths += 1;
+                e.paths_v6 += usize::from(v6);
             } else {
                 e.paths = e.paths.saturating_sub(1);
+                e.paths_v6 = e.paths_v6.saturating_sub(usize::from(v6));
             }
         }
         if up {
@@ -852,6 +889,9 @@ impl Core {
         slot: Option<&Slot>,
         changes: &mut Vec<BestChange>,
     ) {
+        if let Some(t) = &mut self.touched {
+            t.push(prefix);
+        }
         let new = slot.and_then(|s| self.best_rec(s)).copied();
         let mut mp = std::mem::take(&mut self.new_mp);
         mp.clear();
@@ -905,7 +945,7 @@ impl Core {
         };
         self.attrs.retain(attr);
         if inserted {
-            self.add_paths(peer, true);
+            self.add_paths(peer, true, F::MAX_LEN == 128);
             self.recompute(slot, resolver);
             self.old_mp.clear();
             self.report(F::ip_net(net), None, Some(slot), changes);
@@ -933,7 +973,7 @@ impl Core {
                         step: 0,
                     });
                     *slot = Slot::list(i);
-                    self.add_paths(peer, true);
+                    self.add_paths(peer, true, F::MAX_LEN == 128);
                 }
             }
             Some(i) => {
@@ -950,7 +990,7 @@ impl Core {
                     }
                     Err(j) => {
                         list.paths.insert(j, rec);
-                        self.add_paths(peer, true);
+                        self.add_paths(peer, true, F::MAX_LEN == 128);
                     }
                 }
             }
@@ -991,7 +1031,7 @@ impl Core {
             let released = slot.0.attr_id();
             self.report(F::ip_net(net), old, None, changes);
             table.remove(&net);
-            self.add_paths(peer, false);
+            self.add_paths(peer, false, F::MAX_LEN == 128);
             self.attrs.release(released);
             return true;
         };
@@ -1010,7 +1050,7 @@ impl Core {
         }
         self.recompute(slot, resolver);
         self.report(F::ip_net(net), old, Some(slot), changes);
-        self.add_paths(peer, false);
+        self.add_paths(peer, false, F::MAX_LEN == 128);
         self.attrs.release(removed.attr_id());
         true
     }
@@ -1094,7 +1134,7 @@ impl Core {
             }
         }
         for &(peer, a) in &released {
-            self.add_paths(peer, false);
+            self.add_paths(peer, false, prefix.addr().is_ipv6());
             self.attrs.release(a);
         }
         self.released = released;

@@ -53,6 +53,8 @@ pub struct PeerInfo {
 pub(crate) struct PeerEntry {
     pub(crate) info: PeerInfo,
     pub(crate) paths: usize,
+    /// Of `paths`, those of IPv6 prefixes.
+    pub(crate) paths_v6: usize,
 }
 
 /// The peer registry of a RIB.
@@ -63,7 +65,11 @@ pub(crate) struct Peers {
 
 impl Peers {
     pub(crate) fn add(&mut self, info: PeerInfo) -> Option<PeerId> {
-        let entry = Some(PeerEntry { info, paths: 0 });
+        let entry = Some(PeerEntry {
+            info,
+            paths: 0,
+            paths_v6: 0,
+        });
         if let Some(i) = self.entries.iter().position(Option::is_none) {
             if let Some(e) = self.entries.get_mut(i) {
                 *e = entry;
