@@ -31,6 +31,10 @@
 //!    peer's BGP identifier when there is none (RFC 4456 9).
 //! 10. [`ClusterListLength`](DecisionStep::ClusterListLength): shorter
 //!     CLUSTER_LIST.
+//!
+//!     With [`DecisionConfig::reflection_attrs_internal_only`], steps 9
+//!     and 10 read ORIGINATOR_ID and CLUSTER_LIST only on paths from
+//!     internal peers, as BIRD does.
 //! 11. [`PeerAddress`](DecisionStep::PeerAddress): lower peer address.
 //! 12. [`PathId`](DecisionStep::PathId): lower (peer index, path id), so
 //!     that two ADD-PATH paths of one peer, identical otherwise, still
@@ -75,7 +79,7 @@ use bgp_wire::attribute::Origin;
 
 use crate::attr_store::AttrSet;
 use crate::path::PathFlags;
-use crate::peer::{PeerId, PeerInfo};
+use crate::peer::{PeerId, PeerInfo, PeerKind};
 
 /// The step of the decision process that decided a comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -185,6 +189,21 @@ pub struct DecisionConfig {
     /// (the AS_PATH length step already requires it), the neighbouring AS
     /// may differ.
     pub multipath_relax: bool,
+    /// ORIGINATOR_ID and CLUSTER_LIST count only on paths from internal
+    /// peers ([`PeerKind::Internal`]): on a path from an external or
+    /// confederation-external peer, the router id step reads the peer's
+    /// BGP identifier and the CLUSTER_LIST length is 0, whatever the path
+    /// carries.
+    ///
+    /// RFC 4456 9 names no session type, so by default the attributes
+    /// count on any path. BIRD keeps them only from internal peers: it
+    /// discards both on input from any other (its documentation marks
+    /// them as internal-only attributes, `bgp_originator_id` and
+    /// `bgp_cluster_list`), which is what this knob reproduces. Both
+    /// describe route reflection inside the local AS (RFC 4456 8: "the
+    /// originator of the route in the local AS"); a reflector never sends
+    /// them over eBGP.
+    pub reflection_attrs_internal_only: bool,
 }
 
 impl Default for DecisionConfig {
@@ -197,6 +216,7 @@ impl Default for DecisionConfig {
             stale_last: false,
             max_paths: 1,
             multipath_relax: false,
+            reflection_attrs_internal_only: false,
         }
     }
 }
@@ -254,6 +274,7 @@ impl Candidate {
         } else {
             0
         };
+        let reflection = !cfg.reflection_attrs_internal_only || peer.kind == PeerKind::Internal;
         Candidate {
             peer: peer_id,
             path_id,
@@ -268,8 +289,15 @@ impl Candidate {
             neighbour_as: attrs.neighbour_as(),
             external: peer.kind.is_external(),
             igp_cost: igp_cost.unwrap_or(0),
-            router_id: attrs.originator_id().unwrap_or(peer.router_id),
-            cluster_list_len: attrs.cluster_list_len(),
+            router_id: attrs
+                .originator_id()
+                .filter(|_| reflection)
+                .unwrap_or(peer.router_id),
+            cluster_list_len: if reflection {
+                attrs.cluster_list_len()
+            } else {
+                0
+            },
             peer_address: peer.address,
         }
     }

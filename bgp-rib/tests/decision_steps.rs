@@ -522,6 +522,65 @@ fn cluster_list_shorter() {
     assert_eq!(winner(&r), (b, S::ClusterListLength));
 }
 
+/// ORIGINATOR_ID and CLUSTER_LIST on eBGP paths: counted by default (RFC
+/// 4456 9 names no session type), ignored with
+/// `reflection_attrs_internal_only` (BIRD discards them from non-internal
+/// peers), while they still count on iBGP paths.
+#[test]
+fn reflection_attrs_from_external_peers_with_knob() {
+    for internal_only in [false, true] {
+        let mut r = rib(DecisionConfig {
+            reflection_attrs_internal_only: internal_only,
+            ..DecisionConfig::default()
+        });
+        let a = peer(&mut r, K::External, 65001, "1.1.1.1");
+        let b = peer(&mut r, K::External, 65001, "2.2.2.2");
+        // b's ORIGINATOR_ID is lower than a's router id
+        announce(&mut r, a, P, &attrs(&[65001]), "192.0.2.1", &reach());
+        let b_attrs = attrs(&[65001]).originator("0.0.0.9");
+        announce(&mut r, b, P, &b_attrs, "192.0.2.2", &reach());
+        let want = if internal_only { a } else { b };
+        assert_eq!(winner(&r), (want, S::RouterId), "{internal_only}");
+        let ex = r.explain(&net(P), &reach());
+        let cand_b = &ex.iter().find(|e| e.route.peer == b).unwrap().candidate;
+        let want_id = if internal_only { "2.2.2.2" } else { "0.0.0.9" };
+        assert_eq!(cand_b.router_id, ip4(want_id));
+
+        // a CLUSTER_LIST on an eBGP path with the same ORIGINATOR_ID as a
+        // path without one: the length decides only without the knob
+        let mut r = rib(DecisionConfig {
+            reflection_attrs_internal_only: internal_only,
+            ..DecisionConfig::default()
+        });
+        let a = peer_at(&mut r, K::External, 65001, "1.1.1.1", "198.51.100.1");
+        let b = peer_at(&mut r, K::External, 65001, "1.1.1.1", "198.51.100.2");
+        let a_attrs = attrs(&[65001]).clusters(&["10.0.0.1"]);
+        announce(&mut r, a, P, &a_attrs, "192.0.2.1", &reach());
+        announce(&mut r, b, P, &attrs(&[65001]), "192.0.2.2", &reach());
+        let want = if internal_only {
+            (a, S::PeerAddress)
+        } else {
+            (b, S::ClusterListLength)
+        };
+        assert_eq!(winner(&r), want, "{internal_only}");
+
+        // confederation-external paths are not internal either; internal
+        // ones keep their ORIGINATOR_ID with the knob too
+        let mut r = rib(DecisionConfig {
+            reflection_attrs_internal_only: internal_only,
+            ..DecisionConfig::default()
+        });
+        let i = peer(&mut r, K::Internal, 64500, "5.5.5.5");
+        let c = peer(&mut r, K::ConfedExternal, 65010, "4.4.4.4");
+        let from_c = attrs(&[65001]).lp(100).originator("0.0.0.8");
+        announce(&mut r, c, P, &from_c, "192.0.2.1", &reach());
+        let from_i = attrs(&[65001]).lp(100).originator("0.0.0.9");
+        announce(&mut r, i, P, &from_i, "192.0.2.2", &reach());
+        let want = if internal_only { i } else { c };
+        assert_eq!(winner(&r), (want, S::RouterId), "{internal_only}");
+    }
+}
+
 #[test]
 fn peer_address_lower() {
     let mut r = rib(DecisionConfig::default());
