@@ -21,13 +21,23 @@
 //! - [`multipath`]: the ECMP set;
 //! - [`loc_rib`]: the [`Rib`] and its operations;
 //! - [`adj_rib_in`]: the per-peer view;
-//! - [`change`]: the change reports.
+//! - [`change`]: the change reports;
+//! - [`export`]: route propagation: eBGP/iBGP rules, route reflection,
+//!   update groups with their Adj-RIB-Out, ADD-PATH send;
+//! - [`import`]: the protocol's checks on received routes (AS loops,
+//!   reflection loops, RFC 9234 leaks);
+//! - [`max_prefix`]: prefix limits per peer and family;
+//! - [`graceful_restart`]: the graceful-restart helper and LLGR.
 
 pub mod adj_rib_in;
 pub mod attr_store;
 pub mod change;
 pub mod decision;
+pub mod export;
+pub mod graceful_restart;
+pub mod import;
 pub mod loc_rib;
+pub mod max_prefix;
 pub mod multipath;
 pub mod path;
 pub mod peer;

@@ -1,0 +1,207 @@
+//! Update groups: peers that would be sent the same bytes share one
+//! Adj-RIB-Out and one stream of encoded UPDATEs.
+//!
+//! Two members are in one group exactly when their [`GroupKey`]s are
+//! equal: the session type and peer AS, the export side of their
+//! [`PeerConfig`] (policy by identity, next-hop mode and local addresses,
+//! route-reflection client, role, local AS, MED propagation, NO_PEER) and
+//! what they negotiated ([`Negotiated`]: 4-octet AS, extended messages,
+//! families, ADD-PATH send mode, LLGR).
+//!
+//! Changes are packed in a batch per family: the prefixes announced,
+//! grouped by exported attribute set in order of first appearance, and
+//! the prefixes withdrawn. Encoding a batch writes the withdrawals, then
+//! one run of UPDATEs per set, each as full as the session's maximum
+//! message size allows (bgp-wire's builder).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bgp_wire::attribute::{MpNextHop, PathAttributes};
+use bgp_wire::message::update::builder;
+use bgp_wire::nlri::Nlri;
+use bgp_wire::{AfiSafi, SessionContext};
+use bytes::Bytes;
+
+use super::adj_rib_out::AdjRibOut;
+use super::config::{Negotiated, PeerConfig};
+use super::rules::Target;
+use crate::attr_store::{AttrId, AttrStore, NextHop};
+use crate::peer::{PeerId, PeerKind};
+use crate::policy::Peer;
+
+/// What makes members share a group (see the [module
+/// documentation](self)).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GroupKey {
+    /// The session type.
+    pub kind: PeerKind,
+    /// The peer AS.
+    pub asn: u32,
+    /// The export side of the configuration (import-only fields cleared).
+    pub config: PeerConfig,
+    /// What was negotiated.
+    pub negotiated: Negotiated,
+}
+
+impl GroupKey {
+    /// The key of a member.
+    pub fn new(kind: PeerKind, asn: u32, config: &PeerConfig, negotiated: &Negotiated) -> Self {
+        let mut config = config.clone();
+        config.originated = false;
+        config.allow_own_as = 0;
+        if let Some(l) = &mut config.local_as {
+            l.no_prepend = false;
+        }
+        let mut negotiated = negotiated.clone();
+        negotiated.families.sort();
+        negotiated.families.dedup();
+        negotiated.add_path.sort_by_key(|(f, _)| *f);
+        GroupKey {
+            kind,
+            asn,
+            config,
+            negotiated,
+        }
+    }
+}
+
+/// An update group.
+#[derive(Debug)]
+pub(crate) struct Group {
+    pub(crate) key: GroupKey,
+    pub(crate) target: Target,
+    pub(crate) policy_peer: Peer,
+    pub(crate) ctx: SessionContext,
+    pub(crate) members: Vec<PeerId>,
+    pub(crate) out: AdjRibOut,
+}
+
+impl Group {
+    pub(crate) fn families(&self) -> impl Iterator<Item = AfiSafi> + '_ {
+        self.key
+            .negotiated
+            .families
+            .iter()
+            .copied()
+            .filter(|f| *f == AfiSafi::IPV4_UNICAST || *f == AfiSafi::IPV6_UNICAST)
+    }
+}
+
+/// A set's attributes and next hop, ready for the builder.
+#[derive(Debug, Clone)]
+pub(crate) struct Encodable {
+    pub(crate) attributes: PathAttributes,
+    pub(crate) next_hop: NextHop,
+}
+
+/// The changes of one family waiting to be encoded.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    pub(crate) family: AfiSafi,
+    announce: Vec<(AttrId, Arc<Encodable>, Vec<Nlri>)>,
+    index: HashMap<AttrId, usize, foldhash::fast::RandomState>,
+    withdraw: Vec<Nlri>,
+}
+
+/// What encoding a batch produced.
+#[derive(Debug, Default)]
+pub(crate) struct Encoded {
+    pub(crate) messages: Vec<Bytes>,
+    pub(crate) announced: usize,
+    pub(crate) withdrawn: usize,
+    /// NLRI whose attributes could not be encoded (withdrawn instead).
+    pub(crate) failed: Vec<Nlri>,
+}
+
+impl Batch {
+    pub(crate) fn new(family: AfiSafi) -> Self {
+        Batch {
+            family,
+            announce: Vec::new(),
+            index: HashMap::default(),
+            withdraw: Vec::new(),
+        }
+    }
+
+    /// Number of distinct sets waiting.
+    pub(crate) fn sets(&self) -> usize {
+        self.announce.len()
+    }
+
+    /// Adds an announcement. A new bucket takes a reference to its set
+    /// (so that its id is not reused while the batch waits), released by
+    /// [`Batch::encode`].
+    pub(crate) fn announce(
+        &mut self,
+        store: &mut AttrStore,
+        attr: AttrId,
+        enc: impl FnOnce() -> Option<Arc<Encodable>>,
+        nlri: Nlri,
+    ) {
+        if let Some(&i) = self.index.get(&attr) {
+            if let Some((_, _, v)) = self.announce.get_mut(i) {
+                v.push(nlri);
+            }
+            return;
+        }
+        let Some(e) = enc() else {
+            return;
+        };
+        store.retain(attr);
+        self.index.insert(attr, self.announce.len());
+        self.announce.push((attr, e, vec![nlri]));
+    }
+
+    pub(crate) fn withdraw(&mut self, nlri: Nlri) {
+        self.withdraw.push(nlri);
+    }
+
+    /// Encodes and empties the batch.
+    pub(crate) fn encode(
+        &mut self,
+        ctx: &SessionContext,
+        store: &mut AttrStore,
+        out: &mut Encoded,
+    ) {
+        let family = self.family;
+        let mut withdraw = std::mem::take(&mut self.withdraw);
+        let announce = std::mem::take(&mut self.announce);
+        self.index.clear();
+        let mut sent = Vec::new();
+        for (_, enc, nlri) in &announce {
+            let mp = mp_next_hop(family, enc.next_hop);
+            match builder::announce(ctx, family, &enc.attributes, mp.as_ref(), nlri) {
+                Ok(m) => {
+                    out.announced += nlri.len();
+                    sent.extend(m);
+                }
+                Err(_) => {
+                    out.failed.extend(nlri.iter().copied());
+                    withdraw.extend(nlri.iter().copied());
+                }
+            }
+        }
+        if !withdraw.is_empty() {
+            out.withdrawn += withdraw.len();
+            // Withdrawals always fit: each NLRI is at most 21 octets.
+            if let Ok(m) = builder::withdraw(ctx, family, &withdraw) {
+                out.messages.extend(m);
+            }
+        }
+        out.messages.append(&mut sent);
+        for (a, _, _) in &announce {
+            store.release(*a);
+        }
+    }
+}
+
+/// The MP_REACH_NLRI next hop of a route of `family` (`None`: IPv4 in the
+/// NLRI field).
+pub(crate) fn mp_next_hop(family: AfiSafi, nh: NextHop) -> Option<MpNextHop> {
+    match (family == AfiSafi::IPV4_UNICAST, nh) {
+        (true, NextHop::V4(_)) => None,
+        (_, NextHop::V4(a)) => Some(MpNextHop::Ipv4(a)),
+        (_, NextHop::V6 { global, link_local }) => Some(MpNextHop::Ipv6 { global, link_local }),
+    }
+}
