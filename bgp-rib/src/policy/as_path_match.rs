@@ -38,7 +38,7 @@
 //! length either).
 
 use std::cell::RefCell;
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::str::FromStr;
 
 use bgp_wire::attribute::{AsPath, SegmentType};
@@ -75,6 +75,50 @@ thread_local! {
     /// The text of the path being matched, reused so matching allocates
     /// nothing once the buffer has grown.
     static TEXT: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Writes the text form of `path` (what its `Display` prints) into `buf`,
+/// replacing what was there; faster than the formatting machinery.
+fn path_text(path: &AsPath, buf: &mut String) {
+    buf.clear();
+    for (i, s) in path.segments().enumerate() {
+        if i > 0 {
+            buf.push(' ');
+        }
+        let (open, sep, close) = match s.kind() {
+            SegmentType::AsSequence => (None, ' ', None),
+            SegmentType::AsSet => (Some('{'), ',', Some('}')),
+            SegmentType::AsConfedSequence => (Some('('), ' ', Some(')')),
+            SegmentType::AsConfedSet => (Some('['), ',', Some(']')),
+        };
+        buf.extend(open);
+        for (j, a) in s.asns().enumerate() {
+            if j > 0 {
+                buf.push(sep);
+            }
+            push_decimal(buf, a);
+        }
+        buf.extend(close);
+    }
+}
+
+/// Appends `v` in decimal.
+fn push_decimal(buf: &mut String, mut v: u32) {
+    let mut digits = [0u8; 10];
+    let mut n = digits.len();
+    loop {
+        n -= 1;
+        if let Some(d) = digits.get_mut(n) {
+            *d = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 || n == 0 {
+            break;
+        }
+    }
+    for d in digits.get(n..).unwrap_or_default() {
+        buf.push(char::from(*d));
+    }
 }
 
 /// A regular expression over the text of an AS path (see the
@@ -157,8 +201,7 @@ impl AsPathRegex {
     pub fn is_match(&self, path: &AsPath) -> bool {
         TEXT.with(|t| match t.try_borrow_mut() {
             Ok(mut buf) => {
-                buf.clear();
-                let _ = write!(buf, "{path}");
+                path_text(path, &mut buf);
                 self.regex.is_match(&buf)
             }
             // Only if matching re-entered itself; fall back to a fresh
@@ -533,6 +576,23 @@ mod tests {
             AsPathRegex::new("_1_").unwrap(),
             AsPathRegex::new("_1_").unwrap()
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn text_is_display(
+            segs in proptest::collection::vec(
+                (1u8..=4, proptest::collection::vec(proptest::prelude::any::<u32>(), 1..6)),
+                0..5,
+            )
+        ) {
+            let p = AsPath::from_segments(
+                segs.iter().filter_map(|(t, v)| Some((SegmentType::from_u8(*t)?, &v[..]))),
+            );
+            let mut buf = String::from("stale");
+            path_text(&p, &mut buf);
+            proptest::prop_assert_eq!(buf, p.to_string());
+        }
     }
 
     #[test]
