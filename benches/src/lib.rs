@@ -760,6 +760,22 @@ mod tests {
     }
 
     #[test]
+    fn add_path_from_the_opens() {
+        // BIRD's ADD-PATH NLRI in plain MESSAGE_AS4 records: readable only
+        // with the context the recorded OPENs negotiated (SOURCES.md: 14
+        // prefixes, each with a path identifier).
+        let data = load("mrt/mrtparse-samples/bird_bgp.mrt").unwrap();
+        let t = decode_full(&data);
+        assert_eq!(t.errors, 0);
+        assert_eq!(t.prefixes.announced, 14);
+        let mut ids = 0;
+        decode_owned(&data, |o| {
+            ids += o.announced.iter().filter(|n| n.path_id.is_some()).count()
+        });
+        assert_eq!(ids, 14);
+    }
+
+    #[test]
     fn builder_writes_every_route() {
         let data = load(BGP_RS_UPDATES).unwrap();
         let routes = routes(&data);
