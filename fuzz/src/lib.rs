@@ -75,6 +75,7 @@ pub fn peer_type(selector: u8) -> PeerType {
 /// NOTIFICATION an error becomes, the `Display` forms, and for an UPDATE
 /// the attribute decoding under every peer type.
 pub fn check_message(wire: Bytes, ctx: &SessionContext) -> Option<Message> {
+    let wire_copy = wire.clone();
     let msg = match Message::from_bytes(wire, ctx) {
         Ok(m) => m,
         Err(e) => {
@@ -85,6 +86,16 @@ pub fn check_message(wire: Bytes, ctx: &SessionContext) -> Option<Message> {
             return None;
         }
     };
+    // A reader framing the same octets from a stream sees the same message.
+    let mut stream = BytesMut::from(&wire_copy[..]);
+    let (header, body) = bgp_wire::message::header::frame(&mut stream, ctx)
+        .ok()
+        .flatten()
+        .expect("a message that decodes frames");
+    assert!(stream.is_empty());
+    assert_eq!(header.message_type, msg.message_type());
+    assert_eq!(Message::decode(&header, body, ctx).as_ref(), Ok(&msg));
+
     let out = ctx.reversed();
     let mut first = BytesMut::new();
     msg.encode(&out, &mut first)
@@ -107,9 +118,33 @@ pub fn check_message(wire: Bytes, ctx: &SessionContext) -> Option<Message> {
             assert_eq!(u.withdrawn().count(), u.withdrawn().len());
             assert_eq!(u.nlri().count(), u.nlri().len());
             let has_nlri = !u.nlri_bytes().is_empty();
+            let counts = u.prefix_counts(ctx);
+            assert_eq!(
+                (counts.withdrawn, counts.announced),
+                (u.withdrawn().len(), u.nlri().len())
+            );
             for p in 0..3 {
                 let peer = peer_type(p);
                 if let Ok(d) = u.attributes(ctx, peer) {
+                    if d.report.is_empty() {
+                        // Well-formed MP attributes: the counts agree.
+                        let mp = |n: Option<usize>| n.unwrap_or(0);
+                        assert_eq!(
+                            (counts.mp_announced, counts.mp_withdrawn),
+                            (
+                                mp(d.mp_reach.as_ref().map(|m| m.prefix_count())),
+                                mp(d.mp_unreach.as_ref().map(|m| m.prefix_count()))
+                            ),
+                            "prefix_counts disagree with the decoded attributes"
+                        );
+                        if let Some(f) = u.end_of_rib() {
+                            assert!(d.mp_reach.is_none());
+                            if f != AfiSafi::IPV4_UNICAST {
+                                let m = d.mp_unreach.as_ref().expect("End-of-RIB MP_UNREACH");
+                                assert!(m.is_end_of_rib() && m.family == f);
+                            }
+                        }
+                    }
                     check_decoded_attributes(&d, ctx, peer, has_nlri);
                     check_builder(u, &d, ctx, peer);
                 }
@@ -389,6 +424,9 @@ pub fn check_decoded_attributes(
     a.encode_with_mp(&out, d.mp_reach.as_ref(), d.mp_unreach.as_ref(), &mut first)
         .unwrap_or_else(|e| panic!("attributes do not encode: {e:?}\n{d:?}"));
     let first = first.freeze();
+    if d.mp_reach.is_none() && d.mp_unreach.is_none() {
+        assert_eq!(a.encoded_len(&out), first.len(), "encoded_len is wrong");
+    }
     let again = PathAttributes::decode(&first, ctx, peer, has_nlri)
         .unwrap_or_else(|e| panic!("encoding does not decode: {e:?}\n{d:?}\n{first:02x?}"));
     assert!(
