@@ -129,6 +129,12 @@ pub fn announce(
     }
     let empty = MpNextHop::Opaque(Bytes::new());
     let nh = mp_next_hop.unwrap_or(&empty);
+    // The Length of Next Hop Network Address is one octet (RFC 4760 3).
+    if !classic && nh.len() > usize::from(u8::MAX) {
+        return Err(EncodeError::FieldTooLong {
+            what: "MP_REACH_NLRI next hop",
+        });
+    }
     let mp_fixed = if classic { 0 } else { MP_HEADER + 5 + nh.len() };
     let overhead = HEADER_LEN + 4 + attrs.len() + mp_fixed;
     let mut out = Vec::new();
@@ -293,6 +299,22 @@ mod tests {
         let mut a = attrs();
         a.as_path = Some(AsPath::from_sequence(&vec![1u32; 2100]));
         assert!(announce(&ctx, AfiSafi::IPV4_UNICAST, &a, None, &[v4(1, 24)]).is_err());
+    }
+
+    #[test]
+    fn next_hop_longer_than_its_length_octet() {
+        // Found by fuzzing (builder target): a 256-octet opaque next hop was
+        // written with a length octet of 255, so the receiver read the last
+        // next hop octet as the reserved octet and the rest as NLRI.
+        let nh = MpNextHop::Opaque(Bytes::from(vec![0u8; 256]));
+        let prefix = Nlri::new("2001:db8::/32".parse().unwrap());
+        let ctx = SessionContext::default();
+        assert!(matches!(
+            announce(&ctx, AfiSafi::IPV6_UNICAST, &attrs(), Some(&nh), &[prefix]),
+            Err(EncodeError::FieldTooLong { .. })
+        ));
+        let nh = MpNextHop::Opaque(Bytes::from(vec![0u8; 255]));
+        assert!(announce(&ctx, AfiSafi::IPV6_UNICAST, &attrs(), Some(&nh), &[prefix]).is_ok());
     }
 
     #[test]
