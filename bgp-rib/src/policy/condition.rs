@@ -378,6 +378,17 @@ impl Condition {
         }
     }
 
+    /// Whether the condition holds for a route, on its own (in a policy,
+    /// terms see the changes of the terms before them).
+    pub fn holds(&self, route: &super::RouteView<'_>) -> bool {
+        self.matches(&Subject {
+            prefix: &route.prefix,
+            attrs: route.attributes,
+            next_hop: route.next_hop,
+            peer: route.peer,
+        })
+    }
+
     /// Whether the condition holds for the route.
     pub(crate) fn matches(&self, r: &Subject<'_>) -> bool {
         let a = r.attrs;
@@ -677,6 +688,8 @@ mod tests {
             "::/0",
             &p
         ));
+        let view = crate::policy::RouteView::new("2001:db8:1::/48".parse().unwrap(), &a, &p);
+        assert!(c.holds(&view));
     }
 
     #[test]
