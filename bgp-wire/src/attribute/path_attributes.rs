@@ -506,12 +506,27 @@ impl PathAttributes {
             }
             tc::MP_REACH_NLRI => {
                 if let Some(m) = mp_reach {
+                    // Re-encoding for another ADD-PATH setting can grow the
+                    // value past what the length field holds; the next hop
+                    // has a one-octet length (RFC 4760 3).
+                    if m.value_len(ctx) > usize::from(u16::MAX)
+                        || m.next_hop.len() > usize::from(u8::MAX)
+                    {
+                        return Err(EncodeError::FieldTooLong {
+                            what: "MP_REACH_NLRI",
+                        });
+                    }
                     put_header(m.flags, code, m.value_len(ctx), buf);
                     m.encode_value(ctx, buf);
                 }
             }
             tc::MP_UNREACH_NLRI => {
                 if let Some(m) = mp_unreach {
+                    if m.value_len(ctx) > usize::from(u16::MAX) {
+                        return Err(EncodeError::FieldTooLong {
+                            what: "MP_UNREACH_NLRI",
+                        });
+                    }
                     put_header(m.flags, code, m.value_len(ctx), buf);
                     m.encode_value(ctx, buf);
                 }
@@ -905,6 +920,41 @@ mod tests {
         assert_eq!(
             (0..=255).filter(|&c| slot(c).is_some()).count(),
             KNOWN.len()
+        );
+    }
+
+    #[test]
+    fn mp_value_too_long_for_its_length_field() {
+        // Found by fuzzing (attributes target): an MP_REACH_NLRI of 16,000
+        // /0 prefixes (16,009 octets), decoded without path identifiers and
+        // encoded for a session that sends them, is 80,009 octets; it was
+        // written with a length of 65,535 and the rest of the value after it.
+        use crate::MpNextHop;
+        use crate::context::Direction;
+        use crate::nlri::Nlri;
+        let f = crate::AfiSafi::IPV4_UNICAST;
+        let prefixes = vec![Nlri::new("0.0.0.0/0".parse().unwrap()); 16_000];
+        let nh = MpNextHop::Ipv4(Ipv4Addr::new(192, 0, 2, 1));
+        let reach = MpReachNlri::new(f, nh, &prefixes, false);
+        let unreach = MpUnreachNlri::new(f, &prefixes, false);
+        let plain = SessionContext::default().with_extended_message(true);
+        let a = PathAttributes::default();
+        let mut buf = BytesMut::new();
+        a.encode_with_mp(&plain, Some(&reach), Some(&unreach), &mut buf)
+            .unwrap();
+        let ids = plain.clone().with_add_path(f, Direction::Send);
+        for (r, u) in [(Some(&reach), None), (None, Some(&unreach))] {
+            let mut buf = BytesMut::new();
+            assert!(matches!(
+                a.encode_with_mp(&ids, r, u, &mut buf),
+                Err(EncodeError::FieldTooLong { .. })
+            ));
+        }
+        // A next hop longer than its one-octet length field.
+        let long = MpReachNlri::new_opaque(f, MpNextHop::Opaque(vec![0; 256].into()), Bytes::new());
+        assert!(
+            a.encode_with_mp(&plain, Some(&long), None, &mut BytesMut::new())
+                .is_err()
         );
     }
 
