@@ -200,6 +200,80 @@ pub fn check_add_path_change(u: &Update, ctx: &SessionContext) {
     assert_eq!(again.attribute_bytes(), u.attribute_bytes());
 }
 
+/// At most the first 256 octets of `b`, for panic messages.
+fn short(b: &[u8]) -> &[u8] {
+    b.get(..256).unwrap_or(b)
+}
+
+/// Encodes clean attributes for a session whose ADD-PATH setting for the
+/// MP_REACH_NLRI and MP_UNREACH_NLRI families is the other one (path
+/// identifiers dropped, or added as 0): the encoding must either be refused
+/// or decode under that session to the same prefixes.
+pub fn check_mp_add_path_change(
+    d: &DecodedAttributes,
+    ctx: &SessionContext,
+    peer: PeerType,
+    has_nlri: bool,
+) {
+    let mut other = ctx.clone();
+    let families: Vec<AfiSafi> = [
+        d.mp_reach.as_ref().map(|m| m.family),
+        d.mp_unreach.as_ref().map(|m| m.family),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|f| f.is_ip_prefix_family())
+    .collect();
+    let Some(&first) = families.first() else {
+        return;
+    };
+    let on = !ctx.add_path_receive(first);
+    for &f in &families {
+        other.set_add_path(f, Direction::Receive, on);
+    }
+    let mut buf = BytesMut::new();
+    if d.attributes
+        .encode_with_mp(
+            &other.reversed(),
+            d.mp_reach.as_ref(),
+            d.mp_unreach.as_ref(),
+            &mut buf,
+        )
+        .is_err()
+    {
+        return;
+    }
+    let wire = buf.freeze();
+    let again = PathAttributes::decode(&wire, &other, peer, has_nlri).unwrap_or_else(|e| {
+        panic!(
+            "attributes re-encoded for another ADD-PATH setting do not decode: {e:?}\n{wire:02x?}"
+        )
+    });
+    assert!(
+        again.report.is_empty(),
+        "attributes re-encoded for another ADD-PATH setting have problems: {:?}",
+        again.report
+    );
+    let fix = |n: Nlri, f: AfiSafi| Nlri {
+        path_id: other.add_path_receive(f).then(|| n.path_id.unwrap_or(0)),
+        ..n
+    };
+    if let (Some(a), Some(b)) = (&d.mp_reach, &again.mp_reach) {
+        assert!(
+            b.prefixes().eq(a.prefixes().map(|n| fix(n, a.family))),
+            "MP_REACH_NLRI prefixes changed"
+        );
+    }
+    if let (Some(a), Some(b)) = (&d.mp_unreach, &again.mp_unreach) {
+        assert!(
+            b.prefixes().eq(a.prefixes().map(|n| fix(n, a.family))),
+            "MP_UNREACH_NLRI prefixes changed"
+        );
+    }
+    assert_eq!(again.mp_reach.is_some(), d.mp_reach.is_some());
+    assert_eq!(again.mp_unreach.is_some(), d.mp_unreach.is_some());
+}
+
 /// Decodes a Path Attributes field under `ctx`, and checks the round trip
 /// of a clean result (see [`check_decoded_attributes`]).
 pub fn check_attributes(
@@ -443,6 +517,7 @@ pub fn check_decoded_attributes(
         kept,
         "decode(encode(attributes)) differs"
     );
+    check_mp_add_path_change(&again, ctx, peer, has_nlri);
     let mut second = BytesMut::new();
     again
         .attributes
