@@ -251,6 +251,23 @@ def mrt_seeds(seeds: Seeds, corpus: Path):
             seeds.add("mrt", b"".join(run))
 
 
+def synthetic_seeds(seeds: Seeds):
+    """Inputs the corpus lacks: large MP_REACH_NLRI / MP_UNREACH_NLRI values
+    (many short prefixes) for the extended-message contexts, where a change
+    of ADD-PATH setting grows them past their length field."""
+    origin_path = bytes.fromhex("40010100400206020100000001")
+    for ctx in (CTX_EXTMSG, CTX_ALL):
+        for n in (300, 4000, 8000):
+            reach = bytes.fromhex("00010104c000020100") + bytes(n)
+            unreach = bytes.fromhex("000101") + bytes(n)
+            block = origin_path + attr_header(0x80, 14, reach) + attr_header(0x80, 15, unreach)
+            seeds.add("attributes", bytes([ctx | 0x10]) + block)
+            seeds.add("nlri", bytes([ctx << 5 | 1 << 2]) + reach)
+            body = b"\x00\x00" + struct.pack(">H", len(block)) + block
+            msg = b"\xff" * 16 + struct.pack(">HB", 19 + len(body), 2) + body
+            seeds.add("message", bytes([ctx]) + msg)
+
+
 def main():
     corpus = Path(
         sys.argv[1]
@@ -269,6 +286,7 @@ def main():
     seeds.add("open", bytes.fromhex("04fde9005ac0000201") + bytes([len(params)]) + params)
     seeds.add("nlri", bytes.fromhex("00180a000008c0"))
     seeds.add("mrt", bytes.fromhex("000000010063000000000002abcd"))
+    synthetic_seeds(seeds)
     if corpus.is_dir():
         tsv_seeds(seeds, corpus)
         mrt_seeds(seeds, corpus)
