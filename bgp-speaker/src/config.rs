@@ -201,7 +201,7 @@ impl Config {
         })?;
         for (i, p) in self.peers.iter().enumerate() {
             let key = |k: &str| Some(format!("peer[{i}].{k}"));
-            if self.peers[..i].iter().any(|q| q.address == p.address) {
+            if self.peers.iter().take(i).any(|q| q.address == p.address) {
                 return Err(ConfigError::message(
                     key("address"),
                     "another peer has this address",
@@ -245,8 +245,10 @@ impl Config {
         for (i, o) in self.originate.iter().enumerate() {
             o.attributes()
                 .map_err(|(k, m)| ConfigError::message(Some(format!("originate[{i}].{k}")), m))?;
-            if self.originate[..i]
+            if self
+                .originate
                 .iter()
+                .take(i)
                 .any(|q| q.prefix.trunc() == o.prefix.trunc())
             {
                 return Err(ConfigError::message(
@@ -1029,10 +1031,12 @@ fn find_key(text: &str, key: &str) -> Option<usize> {
         if full == want {
             return Some(here);
         }
-        if want.starts_with(&full) && want[full.len()..].starts_with(['.', '[']) {
-            if best.is_none_or(|(l, _)| full.len() > l) {
-                best = Some((full.len(), here));
-            }
+        let under = want.starts_with(&full)
+            && want
+                .get(full.len()..)
+                .is_some_and(|r| r.starts_with(['.', '[']));
+        if under && best.is_none_or(|(l, _)| full.len() > l) {
+            best = Some((full.len(), here));
         }
     }
     best.map(|(_, o)| o)

@@ -2,7 +2,7 @@
 //! each peer gets, with which attributes, packed into UPDATEs.
 //!
 //! This is the speaker's own interim rule set, kept behind one seam (the
-//! [`Exporter`]: peers up and down, changed prefixes in, UPDATEs out on
+//! `Exporter`: peers up and down, changed prefixes in, UPDATEs out on
 //! each peer's bounded queue) so that bgp-rib's export module (update
 //! groups sharing encoded UPDATEs, ADD-PATH send) can take its place
 //! without the rest of the speaker changing. The rules:

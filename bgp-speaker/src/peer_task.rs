@@ -835,10 +835,11 @@ async fn writer(
             }
             Err(SendUpdateError::Closed) => return,
         }
-        if rx.len() < OUT_QUEUE / 2 && wake.swap(false, Ordering::Relaxed) {
-            if rib.send(RibMsg::Drained { key }).await.is_err() {
-                return;
-            }
+        if rx.len() < OUT_QUEUE / 2
+            && wake.swap(false, Ordering::Relaxed)
+            && rib.send(RibMsg::Drained { key }).await.is_err()
+        {
+            return;
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The RIB task: the one owner of the [`Rib`]. It applies the batches the
 //! peer tasks send, originates and withdraws local routes, answers
-//! queries, feeds the subscribers and drives propagation ([`Exporter`]).
+//! queries, feeds the subscribers and drives propagation (`Exporter`).
 //!
 //! It waits on one thing only, its input channel; everything it sends
 //! (peer queues, subscribers, peer commands) is sent without waiting.
@@ -27,6 +27,10 @@ use crate::subscribe::SubShared;
 
 /// One item of a batch from a peer task, after import policy.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "items move inside a Vec; boxing would cost an allocation per UPDATE"
+)]
 pub(crate) enum InItem {
     /// These prefixes with these attributes and next hop.
     Announce {
