@@ -4,3 +4,4 @@
 //! layering is visible from the folder tree (see `docs/ARCHITECTURE.md`).
 
 pub mod calico;
+pub mod fib;
