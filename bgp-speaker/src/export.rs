@@ -1,53 +1,52 @@
-//! Route propagation to the peers, run by the RIB task: which best routes
-//! each peer gets, with which attributes, packed into UPDATEs.
+//! Route propagation to the peers, run by the RIB task: bgp-rib's
+//! [`bgp_rib::export::Exporter`] (update groups, the export
+//! rules, route reflection, ADD-PATH send, one encoding of each UPDATE
+//! shared by every member of a group), and the delivery of its messages to
+//! each peer's bounded queue.
 //!
-//! This is the speaker's own interim rule set, kept behind one seam (the
-//! `Exporter`: peers up and down, changed prefixes in, UPDATEs out on
-//! each peer's bounded queue) so that bgp-rib's export module (update
-//! groups sharing encoded UPDATEs, ADD-PATH send) can take its place
-//! without the rest of the speaker changing. The rules:
+//! # Delivery and slow peers
 //!
-//! - a route is not sent back to the peer it came from;
-//! - NO_ADVERTISE: to nobody; NO_EXPORT and NO_EXPORT_SUBCONFED: not to
-//!   external peers;
-//! - internal to internal only by reflection (RFC 4456): a client's route
-//!   to every internal peer, a non-client's to the clients only, with
-//!   ORIGINATOR_ID set and our cluster ID prepended to CLUSTER_LIST;
-//! - to external peers: our AS prepended (the session's local AS), next
-//!   hop self (unless `next_hop = "unchanged"`), LOCAL_PREF, ORIGINATOR_ID
-//!   and CLUSTER_LIST removed, MED kept only on our own routes;
-//! - to internal peers: LOCAL_PREF sent (100 if none), next hop unchanged
-//!   (self with `next_hop = "self"`, except on reflected routes; our own
-//!   routes without a next hop get ours);
-//! - then the peer's export policy, whose next-hop request is applied.
+//! After each flush the messages queued for a member are moved to the
+//! member's *pending* list (reference-counted buffers shared with the
+//! other members of its group), and from there into the peer's outbound
+//! queue as far as it has room; the RIB task never waits. A member whose
+//! pending list grows past its initial table plus [`LAG_LIMIT`] messages is
+//! *lagging*: it leaves its group, so that no more messages pile up for
+//! it, and remembers what the group had sent, which is what the peer will
+//! hold once its pending list is written. When that list is empty, it
+//! joins its group again: the group's Adj-RIB-Out is replayed to it, with
+//! withdrawals for what it was sent and the group no longer holds. A slow
+//! or stuck peer thus costs at most its backlog and one table's worth of
+//! prefixes, and no other peer waits for it.
 //!
-//! Each peer has a queue of prefixes to look at again (the *dirty* set,
-//! one entry per prefix however often it changed) and the set of prefixes
-//! it was sent (its Adj-RIB-Out). A flush takes as many dirty prefixes as
-//! the peer's outbound queue has room for, reads their best route *now*
-//! (so a prefix that changed ten times while the peer was slow is sent
-//! once, in its latest state), and packs those with equal attributes into
-//! shared UPDATEs. A peer whose queue is full is skipped without waiting;
-//! its writer task asks for a flush when it has taken from the queue. So a
-//! slow or stuck peer costs the RIB task nothing but its dirty set,
-//! bounded by the number of prefixes.
+//! A configuration change of a peer (export policy, route reflection, next
+//! hop) is a leave and a join the same way: the new group's table, and
+//! withdrawals of what the new configuration no longer sends. Routes are
+//! never sent back to the peer they came from (bgp-rib's rules).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use bgp_rib::policy::{Chain, NextHopAction, Peer as PolicyPeer, RouteView};
-use bgp_rib::{NextHop, PeerId, PeerKind, Rib};
-use bgp_wire::attribute::{ClusterList, Community, MpNextHop};
+use bgp_rib::export::{
+    AddPathSend, Exporter, LocalAddresses, LocalAs, Negotiated, NextHopMode as RibNextHop,
+    PeerConfig as RibPeerConfig, PolicyRef, SpeakerConfig,
+};
+use bgp_rib::{AllReachable, BestChange, PeerId, Rib};
 use bgp_wire::message::update::builder;
 use bgp_wire::nlri::Nlri;
-use bgp_wire::{AfiSafi, PathAttributes, SessionContext, Update};
+use bgp_wire::{AfiSafi, SessionContext, Update};
+use bytes::Bytes;
 use ipnet::IpNet;
 use tokio::sync::mpsc;
 
 use crate::config::NextHopMode;
 use crate::status::PeerShared;
+
+/// Messages a member may have pending beyond its initial table before it
+/// leaves its group (see the [module documentation](self)).
+pub const LAG_LIMIT: usize = 4096;
 
 /// What a peer's writer task sends, in order.
 #[derive(Debug)]
@@ -58,7 +57,7 @@ pub(crate) enum Outbound {
     EndOfRib(AfiSafi),
 }
 
-/// The speaker-wide values propagation reads.
+/// The speaker-wide values propagation and import checks read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Global {
     pub(crate) router_id: Ipv4Addr,
@@ -66,382 +65,424 @@ pub(crate) struct Global {
     pub(crate) cluster_id: Ipv4Addr,
 }
 
-/// A peer's export settings (those that change without a reset).
-#[derive(Debug, Clone)]
+impl Global {
+    /// bgp-rib's speaker configuration.
+    pub(crate) fn speaker_config(&self) -> SpeakerConfig {
+        SpeakerConfig {
+            cluster_id: Some(self.cluster_id),
+            ..SpeakerConfig::new(self.local_as, self.router_id)
+        }
+    }
+}
+
+/// A peer's propagation settings (those that change without a reset).
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ExportSettings {
     pub(crate) rr_client: bool,
     pub(crate) next_hop: NextHopMode,
     pub(crate) ipv4_next_hop: Option<Ipv4Addr>,
     pub(crate) ipv6_next_hop: Option<Ipv6Addr>,
-    pub(crate) local_as: u32,
-    pub(crate) policy: Option<Chain>,
+    pub(crate) local_as: Option<u32>,
+    pub(crate) allow_own_as: u8,
+    pub(crate) policy: Option<PolicyRef>,
 }
 
-/// What the RIB task knows of the source of a path.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Source {
-    pub(crate) kind: PeerKind,
-    pub(crate) rr_client: bool,
-    pub(crate) router_id: Ipv4Addr,
-    pub(crate) local: bool,
+impl ExportSettings {
+    /// bgp-rib's peer configuration, with this router's address on the
+    /// session.
+    pub(crate) fn rib_config(&self, local: Option<IpAddr>) -> RibPeerConfig {
+        let mut addrs = LocalAddresses::default();
+        match local {
+            Some(IpAddr::V4(a)) => addrs.v4 = Some(a),
+            Some(IpAddr::V6(a)) => addrs.v6 = Some(a),
+            None => {}
+        }
+        if let Some(a) = self.ipv4_next_hop {
+            addrs.v4 = Some(a);
+        }
+        if let Some(a) = self.ipv6_next_hop {
+            addrs.v6 = Some(a);
+        }
+        RibPeerConfig {
+            rr_client: self.rr_client,
+            local_as: self.local_as.map(|asn| LocalAs {
+                asn,
+                no_prepend: false,
+                replace_as: false,
+            }),
+            next_hop: match self.next_hop {
+                NextHopMode::Default => RibNextHop::Default,
+                NextHopMode::SelfAddress => RibNextHop::SelfAddress,
+                NextHopMode::Unchanged => RibNextHop::Keep,
+            },
+            local_addresses: addrs,
+            allow_own_as: self.allow_own_as,
+            export_policy: self.policy.clone(),
+            ..RibPeerConfig::default()
+        }
+    }
 }
 
-/// One established session's export state.
+/// What export needs of an established session.
 #[derive(Debug)]
-pub(crate) struct OutSession {
+pub(crate) struct SessionOut {
     pub(crate) rib_id: PeerId,
-    pub(crate) kind: PeerKind,
-    pub(crate) policy_peer: PolicyPeer,
     pub(crate) ctx: SessionContext,
-    pub(crate) readback: SessionContext,
     pub(crate) families: Vec<AfiSafi>,
+    pub(crate) add_path_send: Vec<AfiSafi>,
+    pub(crate) llgr: bool,
     pub(crate) local: Option<IpAddr>,
     pub(crate) tx: mpsc::Sender<Outbound>,
-    /// Set when the queue was found full: the writer asks for a flush.
     pub(crate) wake: Arc<AtomicBool>,
-    dirty: VecDeque<IpNet>,
-    dirty_set: HashSet<IpNet>,
-    advertised: HashSet<IpNet>,
-    eor_pending: Vec<AfiSafi>,
 }
 
-impl OutSession {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        rib_id: PeerId,
-        kind: PeerKind,
-        policy_peer: PolicyPeer,
-        ctx: SessionContext,
-        families: Vec<AfiSafi>,
-        local: Option<IpAddr>,
-        tx: mpsc::Sender<Outbound>,
-        wake: Arc<AtomicBool>,
-    ) -> Self {
-        OutSession {
-            rib_id,
-            kind,
-            policy_peer,
-            readback: ctx.reversed(),
-            ctx,
-            eor_pending: families.clone(),
-            families,
-            local,
-            tx,
-            wake,
-            dirty: VecDeque::new(),
-            dirty_set: HashSet::new(),
-            advertised: HashSet::new(),
-        }
-    }
-
-    fn mark(&mut self, prefix: IpNet) {
-        if self.dirty_set.insert(prefix) {
-            self.dirty.push_back(prefix);
-        }
-    }
+#[derive(Debug)]
+struct OutSession {
+    s: SessionOut,
+    negotiated: Negotiated,
+    /// Reads back the messages we encode.
+    readback: SessionContext,
+    pending: VecDeque<Bytes>,
+    /// Pending messages allowed before the member counts as lagging.
+    allowed: usize,
+    /// Lagging: out of its group; what it will hold once `pending` is
+    /// written.
+    lag: Option<Vec<Nlri>>,
+    eor_sent: HashSet<AfiSafi>,
 }
 
 /// One peer, established or not.
 #[derive(Debug)]
 pub(crate) struct ExportPeer {
     pub(crate) settings: ExportSettings,
-    pub(crate) session: Option<OutSession>,
     pub(crate) shared: Arc<PeerShared>,
+    session: Option<OutSession>,
 }
 
 /// Propagation to every peer (see the [module documentation](self)).
-#[derive(Debug, Default)]
-pub(crate) struct Exporter {
-    pub(crate) peers: HashMap<IpAddr, ExportPeer>,
+#[derive(Debug)]
+pub(crate) struct Export {
+    ex: Exporter,
+    peers: HashMap<IpAddr, ExportPeer>,
 }
 
-/// Prefixes per flush step (bounded by the queue's room as well).
-const CHUNK: usize = 2048;
-
-fn family_of(p: &IpNet) -> AfiSafi {
-    match p {
-        IpNet::V4(_) => AfiSafi::IPV4_UNICAST,
-        IpNet::V6(_) => AfiSafi::IPV6_UNICAST,
+fn families_of(out: &[Nlri]) -> [Vec<Nlri>; 2] {
+    let mut v4 = Vec::new();
+    let mut v6 = Vec::new();
+    for n in out {
+        match n.prefix {
+            IpNet::V4(_) => v4.push(*n),
+            IpNet::V6(_) => v6.push(*n),
+        }
     }
+    [v4, v6]
 }
 
-impl Exporter {
-    /// A changed prefix: every established peer looks at it again.
-    pub(crate) fn changed(&mut self, prefix: IpNet) {
-        let f = family_of(&prefix);
-        for p in self.peers.values_mut() {
-            if let Some(s) = p.session.as_mut() {
-                if s.families.contains(&f) {
-                    s.mark(prefix);
-                }
-            }
+impl Export {
+    /// Propagation for this speaker; `local` is the RIB peer of the
+    /// originated routes.
+    pub(crate) fn new(global: &Global, local: PeerId) -> Self {
+        let mut ex = Exporter::new(global.speaker_config());
+        ex.set_peer_config(
+            local,
+            RibPeerConfig {
+                originated: true,
+                ..RibPeerConfig::default()
+            },
+        );
+        Export {
+            ex,
+            peers: HashMap::new(),
         }
     }
 
-    /// Marks every prefix of the Loc-RIB dirty for one peer (initial
-    /// table, route refresh, export policy change), and every prefix it
-    /// was sent (so that those now refused are withdrawn).
-    pub(crate) fn resend_all(&mut self, key: IpAddr, rib: &Rib) {
-        let Some(s) = self.peers.get_mut(&key).and_then(|p| p.session.as_mut()) else {
-            return;
-        };
-        let adv: Vec<IpNet> = s.advertised.iter().copied().collect();
-        for p in adv {
-            s.mark(p);
-        }
-        for (prefix, _) in rib.loc_rib() {
-            if s.families.contains(&family_of(&prefix)) {
-                s.mark(prefix);
-            }
-        }
-    }
-
-    /// Sends what fits in each peer's queue.
-    pub(crate) fn flush(&mut self, rib: &Rib, sources: &HashMap<PeerId, Source>, g: &Global) {
-        for p in self.peers.values_mut() {
-            flush_peer(p, rib, sources, g);
-        }
-    }
-
-    /// Sends what fits in one peer's queue.
-    pub(crate) fn flush_one(
+    pub(crate) fn add_peer(
         &mut self,
         key: IpAddr,
-        rib: &Rib,
-        sources: &HashMap<PeerId, Source>,
-        g: &Global,
+        settings: ExportSettings,
+        shared: Arc<PeerShared>,
     ) {
-        if let Some(p) = self.peers.get_mut(&key) {
-            flush_peer(p, rib, sources, g);
-        }
+        self.peers.insert(
+            key,
+            ExportPeer {
+                settings,
+                shared,
+                session: None,
+            },
+        );
     }
-}
 
-fn flush_peer(p: &mut ExportPeer, rib: &Rib, sources: &HashMap<PeerId, Source>, g: &Global) {
-    let Some(s) = p.session.as_mut() else {
-        return;
-    };
-    let mut cache: HashMap<*const bgp_rib::AttrSet, Option<PathAttributes>> = HashMap::new();
-    loop {
-        // Each prefix gives at most one message, withdrawals at most one
-        // per family: this many fit.
-        let room = s.tx.capacity().saturating_sub(2);
-        if s.dirty.is_empty() {
-            while let Some(f) = s.eor_pending.first().copied() {
-                if s.tx.try_send(Outbound::EndOfRib(f)).is_err() {
-                    s.wake.store(true, Ordering::Relaxed);
-                    break;
-                }
-                s.eor_pending.remove(0);
-            }
-            break;
-        }
-        if room == 0 {
-            s.wake.store(true, Ordering::Relaxed);
-            break;
-        }
-        let n = room.min(CHUNK).min(s.dirty.len());
-        let chunk: Vec<IpNet> = s.dirty.drain(..n).collect();
-        let mut groups: HashMap<(AfiSafi, PathAttributes, NextHop), Vec<Nlri>> = HashMap::new();
-        let mut order: Vec<(AfiSafi, PathAttributes, NextHop)> = Vec::new();
-        let mut withdraw: [Vec<Nlri>; 2] = [Vec::new(), Vec::new()];
-        for prefix in chunk {
-            s.dirty_set.remove(&prefix);
-            let f = family_of(&prefix);
-            match export_one(s, &p.settings, g, rib, sources, prefix, &mut cache) {
-                Some((attrs, nh)) => {
-                    s.advertised.insert(prefix);
-                    let key = (f, attrs, nh);
-                    match groups.get_mut(&key) {
-                        Some(v) => v.push(Nlri::new(prefix)),
-                        None => {
-                            order.push(key.clone());
-                            groups.insert(key, vec![Nlri::new(prefix)]);
-                        }
-                    }
-                }
-                None => {
-                    if s.advertised.remove(&prefix) {
-                        let i = usize::from(f != AfiSafi::IPV4_UNICAST);
-                        if let Some(w) = withdraw.get_mut(i) {
-                            w.push(Nlri::new(prefix));
-                        }
-                    }
-                }
-            }
-        }
-        let mut msgs = Vec::new();
-        for (i, w) in withdraw.iter().enumerate() {
-            if w.is_empty() {
-                continue;
-            }
-            let f = if i == 0 {
-                AfiSafi::IPV4_UNICAST
-            } else {
-                AfiSafi::IPV6_UNICAST
-            };
-            match builder::withdraw(&s.ctx, f, w) {
-                Ok(m) => msgs.extend(m),
-                Err(e) => tracing::warn!(error = %e, "cannot encode withdrawals"),
-            }
-        }
-        for key in order {
-            let Some(nlri) = groups.remove(&key) else {
-                continue;
-            };
-            let (f, attrs, nh) = key;
-            let mp = match (f, nh) {
-                (AfiSafi::IPV4_UNICAST, NextHop::V4(_)) => None,
-                (_, NextHop::V4(a)) => Some(MpNextHop::Ipv4(a)),
-                (_, NextHop::V6 { global, link_local }) => {
-                    Some(MpNextHop::Ipv6 { global, link_local })
-                }
-            };
-            match builder::announce(&s.ctx, f, &attrs, mp.as_ref(), &nlri) {
-                Ok(m) => msgs.extend(m),
-                Err(e) => tracing::warn!(error = %e, "cannot encode an UPDATE"),
-            }
-        }
-        for m in msgs {
-            let Some(body) = m.get(19..).map(|_| m.slice(19..)) else {
-                continue;
-            };
-            match Update::decode(body, &s.readback) {
-                Ok(u) => {
-                    if s.tx.try_send(Outbound::Update(u)).is_err() {
-                        // The writer is gone (session down): nothing to do.
-                        break;
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "built an UPDATE that does not decode"),
-            }
-        }
+    pub(crate) fn remove_peer(&mut self, key: IpAddr) {
+        self.peer_down(key);
+        self.peers.remove(&key);
     }
-    p.shared
-        .counters
-        .prefixes_advertised
-        .store(s.advertised.len() as u64, Ordering::Relaxed);
-}
 
-/// The attributes and next hop `prefix` is sent to the peer with, if it
-/// is sent.
-fn export_one(
-    s: &OutSession,
-    settings: &ExportSettings,
-    g: &Global,
-    rib: &Rib,
-    sources: &HashMap<PeerId, Source>,
-    prefix: IpNet,
-    cache: &mut HashMap<*const bgp_rib::AttrSet, Option<PathAttributes>>,
-) -> Option<(PathAttributes, NextHop)> {
-    let best = rib.best(&prefix)?;
-    if best.peer == s.rib_id {
-        return None;
+    /// Whether ADD-PATH groups need the RIB's touched prefixes.
+    pub(crate) fn needs_touched(&self) -> bool {
+        self.ex.needs_touched()
     }
-    let src = sources.get(&best.peer)?;
-    let attrs = cache
-        .entry(Arc::as_ptr(&best.attrs))
-        .or_insert_with(|| best.attrs.attributes().ok())
-        .as_ref()?;
-    let external = s.kind == PeerKind::External;
-    if let Some(c) = &attrs.communities {
-        if c.contains(&Community::NO_ADVERTISE) {
-            return None;
-        }
-        if external
-            && (c.contains(&Community::NO_EXPORT) || c.contains(&Community::NO_EXPORT_SUBCONFED))
+
+    /// A session is up: it joins its update group, which queues its table.
+    pub(crate) fn peer_up(&mut self, key: IpAddr, rib: &Rib, s: SessionOut) {
+        let Some(p) = self.peers.get_mut(&key) else {
+            return;
+        };
+        let negotiated = Negotiated {
+            four_octet_as: s.ctx.four_octet_as,
+            extended_message: s.ctx.extended_message,
+            families: s.families.clone(),
+            add_path: s
+                .add_path_send
+                .iter()
+                .map(|f| (*f, AddPathSend::All))
+                .collect(),
+            llgr: s.llgr,
+        };
+        self.ex
+            .set_peer_config(s.rib_id, p.settings.rib_config(s.local));
+        let readback = negotiated.send_context().reversed();
+        if let Err(e) = self
+            .ex
+            .join(rib, s.rib_id, negotiated.clone(), &AllReachable)
         {
-            return None;
+            tracing::warn!(peer = %key, error = %e, "cannot join an update group");
+            return;
         }
+        let pending: VecDeque<Bytes> = self.ex.take_messages(s.rib_id).into();
+        let mut o = OutSession {
+            allowed: pending.len() + LAG_LIMIT,
+            pending,
+            readback,
+            negotiated,
+            lag: None,
+            eor_sent: HashSet::new(),
+            s,
+        };
+        deliver(&mut o);
+        p.session = Some(o);
+        self.count(key);
     }
-    let src_internal = !src.local && src.kind != PeerKind::External;
-    let mut reflected = false;
-    if src_internal && !external {
-        // Only a route reflector passes an internal route to an internal
-        // peer: a client's to everyone, a non-client's to clients.
-        if !(src.rr_client || settings.rr_client) {
-            return None;
-        }
-        reflected = true;
-    }
-    let mut a = attrs.clone();
-    let mut nh = best.attrs.next_hop();
-    let unspecified = nh.addr().is_unspecified();
-    let mut want_self = unspecified;
-    if external {
-        let path = a.as_path.take().unwrap_or_default();
-        a.as_path = Some(path.prepended(settings.local_as, 1));
-        a.local_pref = None;
-        if !src.local {
-            a.multi_exit_disc = None;
-        }
-        a.originator_id = None;
-        a.cluster_list = None;
-        if settings.next_hop != NextHopMode::Unchanged {
-            want_self = true;
-        }
-    } else {
-        a.local_pref = Some(a.local_pref.unwrap_or(100));
-        if reflected {
-            if a.originator_id.is_none() {
-                a.originator_id = Some(src.router_id);
+
+    /// A session is down: it leaves its group, its pending messages go.
+    pub(crate) fn peer_down(&mut self, key: IpAddr) {
+        let Some(p) = self.peers.get_mut(&key) else {
+            return;
+        };
+        if let Some(o) = p.session.take() {
+            if o.lag.is_none() {
+                let _ = self.ex.leave(o.s.rib_id);
             }
-            let mut ids = vec![g.cluster_id];
-            if let Some(cl) = &a.cluster_list {
-                ids.extend(cl.iter());
+        }
+        p.shared
+            .counters
+            .prefixes_advertised
+            .store(0, Ordering::Relaxed);
+    }
+
+    /// Best-path changes, for the next flush.
+    pub(crate) fn record(&mut self, changes: &[BestChange], touched: Vec<IpNet>) {
+        self.ex.record(changes);
+        if !touched.is_empty() {
+            self.ex.record_prefixes(touched);
+        }
+    }
+
+    /// New settings for a peer: if it is up, it leaves its group and joins
+    /// the one of its new settings.
+    pub(crate) fn reconfigure(&mut self, key: IpAddr, settings: ExportSettings, rib: &Rib) {
+        let Some(p) = self.peers.get_mut(&key) else {
+            return;
+        };
+        let source_changed = p.settings.rr_client != settings.rr_client
+            || p.settings.allow_own_as != settings.allow_own_as;
+        p.settings = settings;
+        if let Some(o) = p.session.as_mut() {
+            self.ex
+                .set_peer_config(o.s.rib_id, p.settings.rib_config(o.s.local));
+            if o.lag.is_none() {
+                // What the peer will hold once its pending messages are
+                // written: the group's table now.
+                let held = held(&self.ex, o.s.rib_id);
+                let _ = self.ex.leave(o.s.rib_id);
+                o.lag = Some(held);
+                if !o.pending.is_empty() {
+                    // Rejoins once they are written.
+                    deliver(o);
+                    return;
+                }
             }
-            a.cluster_list = Some(ClusterList::from_items(&ids));
-        } else if settings.next_hop == NextHopMode::SelfAddress {
-            want_self = true;
+            rejoin(&mut self.ex, o, rib, key);
         }
+        if source_changed {
+            self.ex.reexport(rib, &AllReachable);
+        }
+        self.collect_all();
+        self.count(key);
     }
-    if let Some(chain) = &settings.policy {
-        let view = RouteView::new(prefix, &a, &s.policy_peer).with_next_hop(nh.addr());
-        let out = chain.evaluate(&view);
-        if !out.accepted() {
-            return None;
+
+    /// The peer asked for its routes again (ROUTE-REFRESH), or a soft
+    /// reset out.
+    pub(crate) fn refresh(&mut self, key: IpAddr) {
+        let Some(o) = self.peers.get_mut(&key).and_then(|p| p.session.as_mut()) else {
+            return;
+        };
+        if o.lag.is_some() {
+            // It is sent the whole table when it rejoins anyway.
+            return;
         }
-        match out.next_hop {
-            Some(NextHopAction::SelfAddress) => want_self = true,
-            Some(NextHopAction::Unchanged) => want_self = unspecified,
-            Some(NextHopAction::Address(addr)) => {
-                nh = NextHop::from(addr);
-                want_self = false;
+        match self.ex.route_refresh(o.s.rib_id, None) {
+            Ok(_) => {
+                o.pending.extend(self.ex.take_messages(o.s.rib_id));
+                deliver(o);
             }
-            None => {}
-        }
-        if out.changed() {
-            a = out.attributes.into_owned();
+            Err(e) => tracing::warn!(peer = %key, error = %e, "route refresh"),
         }
     }
-    if want_self {
-        nh = self_next_hop(s, settings, &prefix)?;
+
+    /// Computes every group's changes and delivers them.
+    pub(crate) fn flush(&mut self, rib: &Rib) {
+        self.ex.flush(rib, &AllReachable);
+        self.collect_all();
+        let mut rejoin_keys = Vec::new();
+        for (key, p) in &mut self.peers {
+            if let Some(o) = p.session.as_mut() {
+                if o.lag.is_some() && o.pending.is_empty() {
+                    rejoin_keys.push(*key);
+                }
+            }
+        }
+        for key in rejoin_keys {
+            self.drained(key, rib);
+        }
+        let keys: Vec<IpAddr> = self.peers.keys().copied().collect();
+        for k in keys {
+            self.count(k);
+        }
     }
-    match (prefix, nh) {
-        (IpNet::V4(_), NextHop::V4(v4)) => a.next_hop = Some(v4),
-        (IpNet::V6(_), NextHop::V6 { .. }) => a.next_hop = None,
-        // A next hop of the other family (RFC 8950) is not sent.
-        _ => return None,
+
+    /// A peer's writer took from its queue: deliver more, rejoin if it was
+    /// lagging and has caught up.
+    pub(crate) fn drained(&mut self, key: IpAddr, rib: &Rib) {
+        let Some(o) = self.peers.get_mut(&key).and_then(|p| p.session.as_mut()) else {
+            return;
+        };
+        deliver(o);
+        if o.lag.is_some() && o.pending.is_empty() {
+            rejoin(&mut self.ex, o, rib, key);
+            deliver(o);
+        }
+        self.count(key);
     }
-    Some((a, nh))
+
+    /// Moves the exporter's queued messages to the members' pending lists,
+    /// makes lagging members leave, and delivers.
+    fn collect_all(&mut self) {
+        for (key, p) in &mut self.peers {
+            let Some(o) = p.session.as_mut() else {
+                continue;
+            };
+            if o.lag.is_none() {
+                o.pending.extend(self.ex.take_messages(o.s.rib_id));
+                if o.pending.len() > o.allowed {
+                    tracing::info!(peer = %key, pending = o.pending.len(), "peer lagging: leaves its update group until it catches up");
+                    o.lag = Some(held(&self.ex, o.s.rib_id));
+                    let _ = self.ex.leave(o.s.rib_id);
+                }
+            }
+            deliver(o);
+        }
+    }
+
+    fn count(&self, key: IpAddr) {
+        let Some(p) = self.peers.get(&key) else {
+            return;
+        };
+        let n = match &p.session {
+            None => 0,
+            Some(o) => match &o.lag {
+                Some(h) => h.len(),
+                None => self
+                    .ex
+                    .group_of(o.s.rib_id)
+                    .and_then(|g| self.ex.adj_rib_out(g))
+                    .map_or(0, |a| a.routes()),
+            },
+        };
+        p.shared
+            .counters
+            .prefixes_advertised
+            .store(n as u64, Ordering::Relaxed);
+    }
 }
 
-/// This router's address on the session, of the prefix's family.
-fn self_next_hop(s: &OutSession, settings: &ExportSettings, prefix: &IpNet) -> Option<NextHop> {
-    match prefix {
-        IpNet::V4(_) => settings
-            .ipv4_next_hop
-            .or(match s.local {
-                Some(IpAddr::V4(a)) => Some(a),
-                _ => None,
-            })
-            .map(NextHop::V4),
-        IpNet::V6(_) => settings
-            .ipv6_next_hop
-            .or(match s.local {
-                Some(IpAddr::V6(a)) => Some(a),
-                _ => None,
-            })
-            .map(NextHop::from),
+/// What a member's group has sent (its Adj-RIB-Out), as NLRI.
+fn held(ex: &Exporter, id: PeerId) -> Vec<Nlri> {
+    let Some(g) = ex.group_of(id) else {
+        return Vec::new();
+    };
+    let Some(out) = ex.adj_rib_out(g) else {
+        return Vec::new();
+    };
+    let mut v: Vec<Nlri> = out.iter(AfiSafi::IPV4_UNICAST).map(|(n, _)| n).collect();
+    v.extend(out.iter(AfiSafi::IPV6_UNICAST).map(|(n, _)| n));
+    v
+}
+
+/// A lagging (or reconfigured) member joins its group again: withdrawals
+/// of what it holds and the group does not, then the group's table.
+fn rejoin(ex: &mut Exporter, o: &mut OutSession, rib: &Rib, key: IpAddr) {
+    let before = o.lag.take().unwrap_or_default();
+    if let Err(e) = ex.join(rib, o.s.rib_id, o.negotiated.clone(), &AllReachable) {
+        tracing::warn!(peer = %key, error = %e, "cannot rejoin an update group");
+        return;
+    }
+    let now: HashSet<Nlri> = held(ex, o.s.rib_id).into_iter().collect();
+    let gone: Vec<Nlri> = before.into_iter().filter(|n| !now.contains(n)).collect();
+    let ctx = o.negotiated.send_context();
+    let [v4, v6] = families_of(&gone);
+    for (f, list) in [(AfiSafi::IPV4_UNICAST, v4), (AfiSafi::IPV6_UNICAST, v6)] {
+        if list.is_empty() {
+            continue;
+        }
+        match builder::withdraw(&ctx, f, &list) {
+            Ok(m) => o.pending.extend(m),
+            Err(e) => tracing::warn!(peer = %key, error = %e, "cannot encode withdrawals"),
+        }
+    }
+    let msgs = ex.take_messages(o.s.rib_id);
+    o.allowed = msgs.len() + o.pending.len() + LAG_LIMIT;
+    o.pending.extend(msgs);
+}
+
+/// Moves pending messages into the peer's queue while it has room.
+fn deliver(o: &mut OutSession) {
+    while !o.pending.is_empty() {
+        if o.s.tx.capacity() == 0 {
+            o.s.wake.store(true, Ordering::Relaxed);
+            return;
+        }
+        let Some(m) = o.pending.pop_front() else {
+            return;
+        };
+        if m.len() < 19 {
+            continue;
+        }
+        let out = match Update::decode(m.slice(19..), &o.readback) {
+            Ok(u) => match u.end_of_rib() {
+                // The session sends End-of-RIB itself, once per family.
+                Some(f) if !o.eor_sent.insert(f) => continue,
+                Some(f) => Outbound::EndOfRib(f),
+                None => Outbound::Update(u),
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "an exported UPDATE does not decode");
+                continue;
+            }
+        };
+        if o.s.tx.try_send(out).is_err() {
+            // The writer is gone: the session is down.
+            o.pending.clear();
+            return;
+        }
     }
 }

@@ -74,10 +74,16 @@
 //!
 //! # Propagation
 //!
-//! Until bgp-rib's export module (update groups, ADD-PATH send) is wired
-//! in, [`export`] applies the speaker's own rule set: eBGP and iBGP rules,
-//! route reflection, well-known communities, next-hop handling and the
-//! export policy; see its documentation.
+//! Export is bgp-rib's [`bgp_rib::export::Exporter`]: peers that share a
+//! session type, AS, export configuration and negotiated encoding form an
+//! update group, whose UPDATEs are encoded once and shared by every member
+//! (eBGP and iBGP rules, route reflection, well-known communities, OTC,
+//! next-hop handling, the export policy, ADD-PATH send of every path).
+//! [`export`] delivers them to each peer's bounded queue and takes a
+//! member that lags too far out of its group until it catches up. Import
+//! runs bgp-rib's checks ([`bgp_rib::import::check`]: AS and reflection
+//! loops with `allow_own_as`, RFC 9234 leaks, `local_as` prepend) before
+//! the import policy, in the peer task.
 
 pub mod config;
 pub mod export;

@@ -22,6 +22,7 @@ use bgp_fsm::transport::{
     SendUpdateError, Ttl,
 };
 use bgp_fsm::{Action, GracefulRestartConfig, NotificationDirection, SessionConfig, State, Stop};
+use bgp_rib::export::PolicyRef;
 use bgp_rib::policy::{Chain, NextHopAction, Peer as PolicyPeer, RouteView};
 use bgp_rib::{NextHop, PeerInfo, PeerKind};
 use bgp_wire::attribute::PeerType;
@@ -52,7 +53,7 @@ pub(crate) struct PeerRuntime {
     pub(crate) config: PeerConfig,
     pub(crate) families: Vec<Family>,
     pub(crate) import: Option<Chain>,
-    pub(crate) export: Option<Chain>,
+    pub(crate) export: Option<PolicyRef>,
     pub(crate) global: Global,
 }
 
@@ -67,7 +68,8 @@ impl PeerRuntime {
             next_hop: self.config.next_hop,
             ipv4_next_hop: self.config.ipv4_next_hop,
             ipv6_next_hop: self.config.ipv6_next_hop,
-            local_as: self.session_local_as(),
+            local_as: self.config.local_as.filter(|a| *a != self.global.local_as),
+            allow_own_as: self.config.allow_own_as,
             policy: self.export.clone(),
         }
     }
@@ -145,9 +147,9 @@ pub(crate) enum PeerCmd {
 /// The running session's parameters.
 #[derive(Debug)]
 struct Session {
+    info: PeerInfo,
     ctx: SessionContext,
     peer_type: PeerType,
-    kind: PeerKind,
     policy_peer: PolicyPeer,
     route_refresh: bool,
     families: Vec<AfiSafi>,
@@ -229,7 +231,6 @@ impl PeerTask {
             cmd: self.cmd_tx.clone(),
             export: self.rt.export_settings(),
             max_prefix: self.rt.config.max_prefix,
-            rr_client: self.rt.config.route_reflector_client,
         };
         if self.rib.send(added).await.is_err() {
             return;
@@ -493,14 +494,20 @@ impl PeerTask {
             .copied()
             .filter(|f| *f == AfiSafi::IPV4_UNICAST || *f == AfiSafi::IPV6_UNICAST)
             .collect();
+        let info = PeerInfo {
+            kind,
+            asn: n.peer_as,
+            router_id: n.peer_id,
+            address: self.key,
+        };
         self.session = Some(Session {
+            info: info.clone(),
             ctx: n.session_context().clone(),
             peer_type: if kind == PeerKind::Internal {
                 PeerType::Internal
             } else {
                 PeerType::External
             },
-            kind,
             policy_peer: policy_peer.clone(),
             route_refresh: n.route_refresh,
             families: families.clone(),
@@ -523,15 +530,16 @@ impl PeerTask {
             )
             .in_current_span(),
         );
+        let add_path_send = families
+            .iter()
+            .copied()
+            .filter(|f| n.add_path(*f).send)
+            .collect();
         let up = SessionUp {
-            info: PeerInfo {
-                kind,
-                asn: n.peer_as,
-                router_id: n.peer_id,
-                address: self.key,
-            },
-            policy_peer,
+            info,
             ctx: n.session_context().clone(),
+            add_path_send,
+            llgr: n.graceful_restart.long_lived(),
             families,
             local,
             out: out_tx,
@@ -559,7 +567,6 @@ impl PeerTask {
                     key: self.key,
                     export: self.rt.export_settings(),
                     max_prefix: self.rt.config.max_prefix,
-                    rr_client: self.rt.config.route_reflector_client,
                 })
                 .await;
                 if import_changed {
@@ -709,25 +716,6 @@ impl PeerTask {
         let _ = self.cmd_tx.send(PeerCmd::Restart);
     }
 
-    /// Whether a route is refused before policy: our AS too often in the
-    /// AS_PATH (eBGP), our router ID as ORIGINATOR_ID or our cluster ID in
-    /// CLUSTER_LIST (iBGP).
-    fn looped(&self, kind: PeerKind, a: &PathAttributes) -> bool {
-        let g = &self.rt.global;
-        if kind == PeerKind::Internal {
-            return a.originator_id == Some(g.router_id)
-                || a.cluster_list
-                    .as_ref()
-                    .is_some_and(|cl| cl.iter().any(|c| c == g.cluster_id));
-        }
-        let own = [g.local_as, self.rt.session_local_as()];
-        let n = a
-            .as_path
-            .as_ref()
-            .map_or(0, |p| p.asns().filter(|x| own.contains(x)).count());
-        n > usize::from(self.rt.config.allow_own_as)
-    }
-
     /// Runs loop detection and import policy on routes with the same
     /// attributes and next hop, and batches what is accepted (a refused
     /// route is a withdrawal).
@@ -735,11 +723,18 @@ impl PeerTask {
         let Some(s) = &self.session else {
             return;
         };
-        if self.looped(s.kind, attrs) {
+        // The protocol's checks (AS and reflection loops, RFC 9234 leaks,
+        // local-as prepend), then policy.
+        let mut checked = attrs.clone();
+        let speaker = self.rt.global.speaker_config();
+        let cfg = self.rt.export_settings().rib_config(None);
+        if let Err(why) = bgp_rib::import::check(&speaker, &s.info, &cfg, &mut checked) {
+            tracing::trace!(?why, "route refused");
             bump(&self.shared.counters.prefixes_rejected, nlri.len() as u64);
             self.push(InItem::Withdraw(nlri.to_vec()));
             return;
         }
+        let attrs = &checked;
         let Some(chain) = self.rt.import.clone() else {
             self.push(InItem::Announce {
                 attrs: attrs.clone(),

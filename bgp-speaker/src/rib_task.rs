@@ -10,7 +10,6 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use bgp_rib::policy::Peer as PolicyPeer;
 use bgp_rib::{
     AllReachable, BestChange, DecisionConfig, NextHop, PeerId, PeerInfo, PeerKind, Rib, Route,
 };
@@ -20,7 +19,7 @@ use ipnet::IpNet;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::MaxPrefix;
-use crate::export::{ExportPeer, ExportSettings, Exporter, Global, OutSession, Outbound, Source};
+use crate::export::{Export, ExportSettings, Global, Outbound, SessionOut};
 use crate::peer_task::PeerCmd;
 use crate::status::{BestRoute, PathInfo, PeerShared, RouteInfo, RoutePath, RouteSource};
 use crate::subscribe::SubShared;
@@ -46,9 +45,10 @@ pub(crate) enum InItem {
 #[derive(Debug)]
 pub(crate) struct SessionUp {
     pub(crate) info: PeerInfo,
-    pub(crate) policy_peer: PolicyPeer,
     pub(crate) ctx: SessionContext,
     pub(crate) families: Vec<AfiSafi>,
+    pub(crate) add_path_send: Vec<AfiSafi>,
+    pub(crate) llgr: bool,
     pub(crate) local: Option<IpAddr>,
     pub(crate) out: mpsc::Sender<Outbound>,
     pub(crate) wake: Arc<AtomicBool>,
@@ -72,7 +72,6 @@ pub(crate) enum RibMsg {
         cmd: mpsc::UnboundedSender<PeerCmd>,
         export: ExportSettings,
         max_prefix: Option<MaxPrefix>,
-        rr_client: bool,
     },
     PeerUp {
         key: IpAddr,
@@ -105,7 +104,6 @@ pub(crate) enum RibMsg {
         key: IpAddr,
         export: ExportSettings,
         max_prefix: Option<MaxPrefix>,
-        rr_client: bool,
     },
     RefreshOut {
         key: IpAddr,
@@ -129,7 +127,6 @@ struct RibPeer {
     cmd: mpsc::UnboundedSender<PeerCmd>,
     rib_id: Option<PeerId>,
     max_prefix: Option<MaxPrefix>,
-    rr_client: bool,
     /// Prefix limit already reported for this session.
     limit_reported: bool,
 }
@@ -137,12 +134,10 @@ struct RibPeer {
 /// The RIB task.
 pub(crate) struct RibTask {
     rib: Rib,
-    global: Global,
     local_id: PeerId,
     peers: HashMap<IpAddr, RibPeer>,
-    sources: HashMap<PeerId, Source>,
     by_id: HashMap<PeerId, IpAddr>,
-    exporter: Exporter,
+    export: Export,
     subs: Vec<Arc<SubShared>>,
     changes: Vec<BestChange>,
     rx: mpsc::Receiver<RibMsg>,
@@ -165,24 +160,12 @@ impl RibTask {
             router_id: global.router_id,
             address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         })?;
-        let mut sources = HashMap::new();
-        sources.insert(
-            local_id,
-            Source {
-                kind: PeerKind::Internal,
-                rr_client: false,
-                router_id: global.router_id,
-                local: true,
-            },
-        );
         Ok(RibTask {
+            export: Export::new(&global, local_id),
             rib,
-            global,
             local_id,
             peers: HashMap::new(),
-            sources,
             by_id: HashMap::new(),
-            exporter: Exporter::default(),
             subs: Vec::new(),
             changes: Vec::new(),
             rx,
@@ -206,7 +189,7 @@ impl RibTask {
                 }
             }
             self.publish();
-            self.exporter.flush(&self.rib, &self.sources, &self.global);
+            self.export.flush(&self.rib);
         }
         self.publish();
         for s in &self.subs {
@@ -225,16 +208,8 @@ impl RibTask {
                 cmd,
                 export,
                 max_prefix,
-                rr_client,
             } => {
-                self.exporter.peers.insert(
-                    key,
-                    ExportPeer {
-                        settings: export,
-                        session: None,
-                        shared: Arc::clone(&shared),
-                    },
-                );
+                self.export.add_peer(key, export, Arc::clone(&shared));
                 self.peers.insert(
                     key,
                     RibPeer {
@@ -242,7 +217,6 @@ impl RibTask {
                         cmd,
                         rib_id: None,
                         max_prefix,
-                        rr_client,
                         limit_reported: false,
                     },
                 );
@@ -263,20 +237,14 @@ impl RibTask {
             }
             RibMsg::DeleteRoutes { key } => self.delete_routes(key),
             RibMsg::PeerDown { key } => {
-                if let Some(p) = self.exporter.peers.get_mut(&key) {
-                    p.session = None;
-                    p.shared
-                        .counters
-                        .prefixes_advertised
-                        .store(0, Ordering::Relaxed);
-                }
+                self.export.peer_down(key);
                 if let Some(p) = self.peers.get_mut(&key) {
                     p.limit_reported = false;
                 }
             }
             RibMsg::PeerGone { key, done } => {
                 self.delete_routes(key);
-                self.exporter.peers.remove(&key);
+                self.export.remove_peer(key);
                 self.peers.remove(&key);
                 if let Some(d) = done {
                     let _ = d.send(());
@@ -286,28 +254,19 @@ impl RibTask {
                 key,
                 export,
                 max_prefix,
-                rr_client,
             } => {
-                if let Some(p) = self.exporter.peers.get_mut(&key) {
-                    p.settings = export;
-                }
                 if let Some(p) = self.peers.get_mut(&key) {
                     p.max_prefix = max_prefix;
-                    p.rr_client = rr_client;
-                    if let Some(id) = p.rib_id {
-                        if let Some(s) = self.sources.get_mut(&id) {
-                            s.rr_client = rr_client;
-                        }
-                    }
                 }
                 self.check_limit(key);
-                self.exporter.resend_all(key, &self.rib);
+                self.publish();
+                self.export.reconfigure(key, export, &self.rib);
             }
-            RibMsg::RefreshOut { key } => self.exporter.resend_all(key, &self.rib),
-            RibMsg::Drained { key } => {
-                self.exporter
-                    .flush_one(key, &self.rib, &self.sources, &self.global);
+            RibMsg::RefreshOut { key } => {
+                self.publish();
+                self.export.refresh(key);
             }
+            RibMsg::Drained { key } => self.export.drained(key, &self.rib),
             RibMsg::Originate(routes, done) => {
                 for (prefix, attrs, nh) in routes {
                     let nh = match (prefix, nh) {
@@ -389,28 +348,23 @@ impl RibTask {
         p.rib_id = Some(id);
         p.limit_reported = false;
         self.by_id.insert(id, key);
-        self.sources.insert(
-            id,
-            Source {
-                kind: up.info.kind,
-                rr_client: p.rr_client,
-                router_id: up.info.router_id,
-                local: false,
+        // Changes so far go out before the new member's table is taken.
+        self.publish();
+        self.export.flush(&self.rib);
+        self.export.peer_up(
+            key,
+            &self.rib,
+            SessionOut {
+                rib_id: id,
+                ctx: up.ctx,
+                families: up.families,
+                add_path_send: up.add_path_send,
+                llgr: up.llgr,
+                local: up.local,
+                tx: up.out,
+                wake: up.wake,
             },
         );
-        if let Some(e) = self.exporter.peers.get_mut(&key) {
-            e.session = Some(OutSession::new(
-                id,
-                up.info.kind,
-                up.policy_peer,
-                up.ctx,
-                up.families,
-                up.local,
-                up.out,
-                up.wake,
-            ));
-        }
-        self.exporter.resend_all(key, &self.rib);
     }
 
     fn batch(&mut self, key: IpAddr, items: Vec<InItem>) {
@@ -492,7 +446,6 @@ impl RibTask {
             tracing::warn!(peer = %key, error = %e, "peer not unregistered");
         }
         self.by_id.remove(&id);
-        self.sources.remove(&id);
         self.accepted(key);
     }
 
@@ -517,7 +470,18 @@ impl RibTask {
 
     /// Hands the changes to the subscribers and marks them for export.
     fn publish(&mut self) {
+        // ADD-PATH groups need every touched prefix, not only best-path
+        // changes.
+        let touched_on = self.export.needs_touched();
+        self.rib.track_touched(touched_on);
+        let mut touched = Vec::new();
+        if touched_on {
+            self.rib.take_touched(&mut touched);
+        }
         if self.changes.is_empty() {
+            if !touched.is_empty() {
+                self.export.record(&[], touched);
+            }
             return;
         }
         let changes = std::mem::take(&mut self.changes);
@@ -539,9 +503,7 @@ impl RibTask {
                 last.push(out);
             }
         }
-        for c in &changes {
-            self.exporter.changed(c.prefix);
-        }
+        self.export.record(&changes, touched);
         let mut changes = changes;
         changes.clear();
         self.changes = changes;

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use bgp_fsm::Stop;
 use bgp_fsm::transport::{Listener, PeerHandle};
+use bgp_rib::export::PolicyRef;
 use bgp_rib::policy::{Chain, Policy, PolicySet, Verdict};
 use bgp_wire::error::CeaseSubcode;
 use ipnet::IpNet;
@@ -75,6 +76,10 @@ struct State {
 struct Policies {
     set: PolicySet,
     typed: HashMap<String, Arc<Policy>>,
+    /// Export chains by (names, fallback): peers with the same chain share
+    /// one `PolicyRef`, which update groups compare by identity; kept
+    /// across reloads while the chain's content is the same.
+    refs: HashMap<(Vec<String>, Verdict), (Chain, PolicyRef)>,
 }
 
 impl Policies {
@@ -92,6 +97,25 @@ impl Policies {
             v.push(Arc::clone(p));
         }
         Ok(Some(Chain::new(v).otherwise(otherwise)))
+    }
+
+    fn export_ref(
+        &mut self,
+        names: &[String],
+        otherwise: Verdict,
+    ) -> Result<Option<PolicyRef>, SpeakerError> {
+        let Some(chain) = self.chain(names, otherwise)? else {
+            return Ok(None);
+        };
+        let key = (names.to_vec(), otherwise);
+        if let Some((c, r)) = self.refs.get(&key) {
+            if *c == chain {
+                return Ok(Some(r.clone()));
+            }
+        }
+        let r = PolicyRef::new(chain.clone());
+        self.refs.insert(key, (chain, r.clone()));
+        Ok(Some(r))
     }
 }
 
@@ -224,7 +248,11 @@ impl Speaker {
                         originate: Vec::new(),
                         ..config.clone()
                     },
-                    policies: Policies { set, typed },
+                    policies: Policies {
+                        set,
+                        typed,
+                        refs: HashMap::new(),
+                    },
                     peers: HashMap::new(),
                     stopped: false,
                 }),
@@ -294,14 +322,14 @@ impl Speaker {
     }
 
     fn runtime(&self, p: &PeerConfig) -> Result<PeerRuntime, SpeakerError> {
-        let s = self.state();
+        let mut s = self.state();
         if s.stopped {
             return Err(SpeakerError::Stopped);
         }
         Ok(PeerRuntime {
             families: p.families_or(&s.config.families).to_vec(),
             import: s.policies.chain(&p.import, p.import_default)?,
-            export: s.policies.chain(&p.export, p.export_default)?,
+            export: s.policies.export_ref(&p.export, p.export_default)?,
             global: self.inner.global,
             config: p.clone(),
         })
