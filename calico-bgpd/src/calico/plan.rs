@@ -493,7 +493,14 @@ pub fn compute(
 impl NodePlan {
     /// The plan as YAML (stable: fields in declaration order, lists
     /// sorted where the order does not matter).
+    /// Enums are written as one-key maps (`hops: {multihop: 64}`), not
+    /// YAML tags.
     pub fn to_yaml(&self) -> String {
-        serde_norway::to_string(self).unwrap_or_else(|e| format!("# cannot render the plan: {e}\n"))
+        let mut out = Vec::new();
+        let mut ser = serde_norway::Serializer::new(&mut out);
+        match serde_norway::with::singleton_map_recursive::serialize(self, &mut ser) {
+            Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+            Err(e) => format!("# cannot render the plan: {e}\n"),
+        }
     }
 }
