@@ -2,3 +2,6 @@
 //!
 //! Not written yet: this crate is a placeholder in the workspace so that the
 //! layering is visible from the folder tree (see `docs/ARCHITECTURE.md`).
+
+pub mod calico;
+pub mod fib;
