@@ -223,7 +223,18 @@ mod tests {
             };
             let mut buf = BytesMut::new();
             r.encode(&mut buf).unwrap();
-            prop_assert_eq!(RibGeneric::decode(r.subtype(), buf.freeze()).unwrap(), r);
+            let bytes = buf.freeze();
+            let d = RibGeneric::decode(r.subtype(), bytes.clone()).unwrap();
+            if layout == 2 && d.path_id.is_some() {
+                // These octets are also a whole record in the RFC 8050
+                // layout, which decoding prefers: the reading differs, the
+                // octets must not.
+                let mut again = BytesMut::new();
+                d.encode(&mut again).unwrap();
+                prop_assert_eq!(again.freeze(), bytes);
+            } else {
+                prop_assert_eq!(d, r);
+            }
         }
 
         #[test]
