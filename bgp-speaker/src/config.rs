@@ -852,12 +852,12 @@ impl ConfigError {
 
     /// Adds the line of `self.key` in `text`.
     fn locate(mut self, text: &str) -> Self {
-        if let Some(k) = &self.key {
-            if let Some(offset) = find_key(text, k) {
-                let (l, c) = line_col(text, offset);
-                self.line = Some(l);
-                self.column = Some(c);
-            }
+        if let Some(k) = &self.key
+            && let Some(offset) = find_key(text, k)
+        {
+            let (l, c) = line_col(text, offset);
+            self.line = Some(l);
+            self.column = Some(c);
         }
         self
     }
@@ -885,21 +885,21 @@ enum Line<'a> {
 
 fn classify(line: &str) -> Line<'_> {
     let t = line.trim();
-    if let Some(rest) = t.strip_prefix("[[") {
-        if let Some(end) = rest.find("]]") {
-            return Line::Header {
-                path: rest.get(..end).unwrap_or_default().trim(),
-                array: true,
-            };
-        }
+    if let Some(rest) = t.strip_prefix("[[")
+        && let Some(end) = rest.find("]]")
+    {
+        return Line::Header {
+            path: rest.get(..end).unwrap_or_default().trim(),
+            array: true,
+        };
     }
-    if let Some(rest) = t.strip_prefix('[') {
-        if let Some(end) = rest.find(']') {
-            return Line::Header {
-                path: rest.get(..end).unwrap_or_default().trim(),
-                array: false,
-            };
-        }
+    if let Some(rest) = t.strip_prefix('[')
+        && let Some(end) = rest.find(']')
+    {
+        return Line::Header {
+            path: rest.get(..end).unwrap_or_default().trim(),
+            array: false,
+        };
     }
     if t.starts_with('#') {
         return Line::Other;

@@ -16,8 +16,9 @@
 //! hold once its pending list is written. When that list is empty, it
 //! joins its group again: the group's Adj-RIB-Out is replayed to it, with
 //! withdrawals for what it was sent and the group no longer holds. A slow
-//! or stuck peer thus costs at most its backlog and one table's worth of
-//! prefixes, and no other peer waits for it.
+//! or stuck peer thus costs at most its backlog (its initial table,
+//! [`LAG_LIMIT`] and what the flush that crossed the limit added) and one
+//! table's worth of prefixes, and no other peer waits for it.
 //!
 //! A configuration change of a peer (export policy, route reflection, next
 //! hop) is a leave and a join the same way: the new group's table, and
@@ -268,10 +269,10 @@ impl Export {
         let Some(p) = self.peers.get_mut(&key) else {
             return;
         };
-        if let Some(o) = p.session.take() {
-            if o.lag.is_none() {
-                let _ = self.ex.leave(o.s.rib_id);
-            }
+        if let Some(o) = p.session.take()
+            && o.lag.is_none()
+        {
+            let _ = self.ex.leave(o.s.rib_id);
         }
         p.shared
             .counters
@@ -345,10 +346,11 @@ impl Export {
         self.collect_all();
         let mut rejoin_keys = Vec::new();
         for (key, p) in &mut self.peers {
-            if let Some(o) = p.session.as_mut() {
-                if o.lag.is_some() && o.pending.is_empty() {
-                    rejoin_keys.push(*key);
-                }
+            if let Some(o) = p.session.as_mut()
+                && o.lag.is_some()
+                && o.pending.is_empty()
+            {
+                rejoin_keys.push(*key);
             }
         }
         for key in rejoin_keys {
@@ -387,6 +389,7 @@ impl Export {
                     tracing::info!(peer = %key, pending = o.pending.len(), "peer lagging: leaves its update group until it catches up");
                     o.lag = Some(held(&self.ex, o.s.rib_id));
                     let _ = self.ex.leave(o.s.rib_id);
+                    p.shared.counters.lagged.fetch_add(1, Ordering::Relaxed);
                 }
             }
             deliver(o);
@@ -412,6 +415,13 @@ impl Export {
             .counters
             .prefixes_advertised
             .store(n as u64, Ordering::Relaxed);
+        let pending = p.session.as_ref().map_or(0, |o| {
+            o.pending.len() + o.s.tx.max_capacity() - o.s.tx.capacity()
+        });
+        p.shared
+            .counters
+            .updates_pending
+            .store(pending as u64, Ordering::Relaxed);
     }
 }
 

@@ -569,10 +569,8 @@ impl PeerTask {
                     max_prefix: self.rt.config.max_prefix,
                 })
                 .await;
-                if import_changed {
-                    if let Err(e) = self.soft_in().await {
-                        tracing::warn!(error = %e, "import policy changed, routes not re-imported");
-                    }
+                if import_changed && let Err(e) = self.soft_in().await {
+                    tracing::warn!(error = %e, "import policy changed, routes not re-imported");
                 }
             }
             PeerCmd::SoftIn(tx) => {

@@ -108,10 +108,10 @@ impl Policies {
             return Ok(None);
         };
         let key = (names.to_vec(), otherwise);
-        if let Some((c, r)) = self.refs.get(&key) {
-            if *c == chain {
-                return Ok(Some(r.clone()));
-            }
+        if let Some((c, r)) = self.refs.get(&key)
+            && *c == chain
+        {
+            return Ok(Some(r.clone()));
         }
         let r = PolicyRef::new(chain.clone());
         self.refs.insert(key, (chain, r.clone()));

@@ -100,6 +100,12 @@ pub struct PeerCounters {
     pub prefixes_advertised: u64,
     /// Sessions that reached Established.
     pub established: u64,
+    /// UPDATEs waiting to be written to the peer: its pending list and its
+    /// queue (bounded: see [`crate::export`]).
+    pub updates_pending: u64,
+    /// How many times the peer lagged so far behind that it left its
+    /// update group until it caught up.
+    pub lagged: u64,
     /// Errors: malformed UPDATEs, send failures, connection failures.
     pub errors: u64,
 }
@@ -120,6 +126,8 @@ pub(crate) struct AtomicCounters {
     pub(crate) prefixes_accepted: AtomicU64,
     pub(crate) prefixes_advertised: AtomicU64,
     pub(crate) established: AtomicU64,
+    pub(crate) updates_pending: AtomicU64,
+    pub(crate) lagged: AtomicU64,
     pub(crate) errors: AtomicU64,
 }
 
@@ -145,6 +153,8 @@ impl AtomicCounters {
             prefixes_accepted: l(&self.prefixes_accepted),
             prefixes_advertised: l(&self.prefixes_advertised),
             established: l(&self.established),
+            updates_pending: l(&self.updates_pending),
+            lagged: l(&self.lagged),
             errors: l(&self.errors),
         }
     }

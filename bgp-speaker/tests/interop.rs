@@ -117,10 +117,10 @@ fn bird_and_frr_peers() {
         rt.block_on(async {
             let end = tokio::time::Instant::now() + UP;
             loop {
-                if let Some(r) = speaker.route(prefix).await.unwrap() {
-                    if r.paths.len() >= paths {
-                        return r;
-                    }
+                if let Some(r) = speaker.route(prefix).await.unwrap()
+                    && r.paths.len() >= paths
+                {
+                    return r;
                 }
                 assert!(tokio::time::Instant::now() < end, "{prefix}: not learned");
                 tokio::time::sleep(Duration::from_millis(200)).await;

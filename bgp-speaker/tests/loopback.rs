@@ -592,3 +592,136 @@ async fn soft_reconfiguration_inbound() {
     a.shutdown("").await;
     b.shutdown("").await;
 }
+
+/// A peer that stops reading: the speaker's backlog for it stays bounded
+/// (it leaves its update group), a healthy peer gets every change at
+/// once, and when the stuck peer reads again it catches up to the exact
+/// final table (the rejoin's replay and withdrawals).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stuck_peer_is_bounded_and_catches_up() {
+    use bgp_fsm::transport::{Peer, PeerConfig as FsmPeerConfig, PeerEventKind};
+    use bgp_fsm::{Action, SessionConfig};
+    use bgp_wire::attribute::PeerType;
+    use std::collections::HashMap;
+
+    let s = Speaker::builder(65040, v4("10.0.0.40"))
+        .listen("127.0.4.1:0".parse().unwrap())
+        .families([bgp_speaker::Family::Ipv4Unicast])
+        .start()
+        .await
+        .unwrap();
+    let b = Speaker::builder(65041, v4("10.0.0.41"))
+        .listen("127.0.4.2:0".parse().unwrap())
+        .families([bgp_speaker::Family::Ipv4Unicast])
+        .start()
+        .await
+        .unwrap();
+    let sport = port_of(&s, ip("127.0.4.1"));
+    s.add_peer(peer(&b, "127.0.4.2", 65041, "127.0.4.1").passive())
+        .await
+        .unwrap();
+    b.add_peer(peer(&s, "127.0.4.1", 65040, "127.0.4.2"))
+        .await
+        .unwrap();
+    s.add_peer(
+        PeerConfig::new(ip("127.0.4.3"), 65042)
+            .local_address(ip("127.0.4.1"))
+            .hold_time(120)
+            .passive(),
+    )
+    .await
+    .unwrap();
+
+    // The stuck peer: bgp-fsm's transport, whose events we stop reading
+    // once it is up (its driver then stops reading its socket).
+    let mut sc = SessionConfig::new(65042, v4("10.0.0.42"), 65040);
+    sc.hold_time = 120;
+    let mut pc = FsmPeerConfig::new(sc, SocketAddr::new(ip("127.0.4.1"), sport));
+    pc.local = Some(ip("127.0.4.3"));
+    pc.event_queue = 4;
+    let (h, mut events) = Peer::spawn(pc, None).unwrap();
+    h.start().unwrap();
+    let ctx = loop {
+        let e = tokio::time::timeout(WAIT, events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if let PeerEventKind::Session(Action::Established(n)) = e.kind {
+            break n.session_context().clone();
+        }
+    };
+    established(&s, "127.0.4.3").await;
+    established(&b, "127.0.4.1").await;
+
+    // Churn: rounds of changes to 2,000 prefixes, one attribute set each
+    // (one UPDATE each, ~900 octets with their communities).
+    let n = 2000u32;
+    let prefixes: Vec<IpNet> = (0..n)
+        .map(|i| net(&format!("10.{}.{}.0/24", 100 + i / 256, i % 256)))
+        .collect();
+    let rounds = 8u32;
+    let mut max_pending = 0;
+    for round in 0..rounds {
+        let routes = prefixes.iter().enumerate().map(|(i, p)| {
+            let mut o = Originate::new(*p).med(round * n + i as u32);
+            for c in 0..200u16 {
+                o = o.community(format!("65040:{c}"));
+            }
+            o
+        });
+        s.originate_many(routes).await.unwrap();
+        let c = s.peer(ip("127.0.4.3")).unwrap().counters;
+        max_pending = max_pending.max(c.updates_pending);
+    }
+    let last = |i: usize| (rounds - 1) * n + i as u32;
+    // A withdrawal while stuck, which the catch-up must carry.
+    s.withdraw([prefixes[0]]).await.unwrap();
+
+    // The healthy peer has the final state already.
+    eventually("B has the final MEDs", || async {
+        let v = b.best_routes().await.unwrap();
+        let ok = v.len() == prefixes.len() - 1
+            && v.iter().all(|r| {
+                let i = prefixes.iter().position(|p| *p == r.prefix).unwrap();
+                r.best.as_ref().unwrap().med() == Some(last(i))
+            });
+        ok.then_some(())
+    })
+    .await;
+    let c = s.peer(ip("127.0.4.3")).unwrap().counters;
+    assert!(c.lagged >= 1, "the stuck peer never left its group: {c:?}");
+    // The limit, plus what one flush (a round) added, plus the queue.
+    let bound = (bgp_speaker::export::LAG_LIMIT + n as usize + 256 + 16) as u64;
+    assert!(
+        max_pending <= bound && c.updates_pending <= bound,
+        "backlog {max_pending} / {} past {bound}",
+        c.updates_pending
+    );
+    assert_eq!(s.peer(ip("127.0.4.3")).unwrap().state, State::Established);
+
+    // Reading again: the stuck peer converges to the final table.
+    let mut table: HashMap<IpNet, Option<u32>> = HashMap::new();
+    let want = |t: &HashMap<IpNet, Option<u32>>| {
+        !t.contains_key(&prefixes[0])
+            && (1..prefixes.len()).all(|i| t.get(&prefixes[i]) == Some(&Some(last(i))))
+    };
+    let end = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !want(&table) {
+        let left = end.saturating_duration_since(tokio::time::Instant::now());
+        let Ok(Some(e)) = tokio::time::timeout(left, events.recv()).await else {
+            panic!("the stuck peer did not catch up: {} prefixes", table.len());
+        };
+        if let PeerEventKind::Session(Action::UpdateReceived(u)) = e.kind {
+            for w in u.withdrawn() {
+                table.remove(&w.prefix);
+            }
+            let a = u.attributes(&ctx, PeerType::External).unwrap().attributes;
+            for p in u.nlri() {
+                table.insert(p.prefix, a.multi_exit_disc);
+            }
+        }
+    }
+    h.shutdown(bgp_fsm::Stop::default()).await;
+    s.shutdown("").await;
+    b.shutdown("").await;
+}
