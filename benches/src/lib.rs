@@ -23,11 +23,9 @@ use std::path::PathBuf;
 
 use bgp_wire::attribute::{DecodedAttributes, MpNextHop, PathAttributes, PeerType};
 use bgp_wire::message::update::builder;
-use bgp_wire::mrt::{
-    Bgp4mpMessage, MrtBody, MrtError, MrtParser, MrtRecord, MrtSessions, SessionKey,
-};
+use bgp_wire::mrt::{MrtBody, MrtError, MrtParser, MrtSessions};
 use bgp_wire::nlri::{Nlri, NlriIter};
-use bgp_wire::{AfiSafi, Message, Open, SessionContext, Update};
+use bgp_wire::{AfiSafi, Message, SessionContext, Update};
 use bytes::{Bytes, BytesMut};
 use ipnet::IpNet;
 
@@ -235,118 +233,6 @@ pub fn frame(data: &Bytes) -> (u64, u64) {
     (records, octets)
 }
 
-/// The session contexts of an MRT file of BGP4MP records: the one each
-/// message's subtype implies, merged with what the session's recorded OPEN
-/// messages negotiated (see `bgp_wire::mrt::session`).
-#[derive(Debug, Default)]
-pub struct Contexts {
-    sessions: MrtSessions,
-    /// The sessions with an OPEN on file while they are few: a message of
-    /// any other session is decoded with its subtype's context without a
-    /// look-up in `sessions`.
-    with_open: Vec<SessionKey>,
-    /// The negotiated context of the session looked up last (records of a
-    /// session tend to follow each other); forgotten at every OPEN and
-    /// state change.
-    last: Option<(SessionKey, SessionContext)>,
-}
-
-/// Beyond this many sessions with OPENs, [`Contexts`] looks every message up.
-const FEW_SESSIONS: usize = 16;
-
-impl Contexts {
-    /// No session known yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Files an OPEN or a state change (call for every record).
-    pub fn observe(&mut self, record: &MrtRecord) {
-        self.sessions.observe(record);
-        match &record.body {
-            MrtBody::Bgp4mpMessage(m) if m.message_type() == Some(1) => {
-                self.last = None;
-                let key = m.session_key();
-                if !self.with_open.contains(&key) {
-                    self.with_open.push(key);
-                }
-            }
-            MrtBody::Bgp4mpStateChange(c) => {
-                self.last = None;
-                let key = c.peering.session_key();
-                if self.sessions.get(&key).is_none() {
-                    self.with_open.retain(|k| *k != key);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// The context to decode `m` with. The subtype says whether AS numbers
-    /// are 4 octets; ADD-PATH is on for a family when the subtype or the
-    /// session's OPENs say so. With only the peer's OPEN on file, the local
-    /// side is taken to have agreed to what it offers.
-    pub fn context(&mut self, m: &Bgp4mpMessage) -> SessionContext {
-        let sub = m.subtype_context();
-        if self.sessions.is_empty() {
-            return sub;
-        }
-        let key = m.session_key();
-        if self.with_open.len() <= FEW_SESSIONS && !self.with_open.contains(&key) {
-            return sub;
-        }
-        let negotiated = match &self.last {
-            Some((k, c)) if *k == key => c.clone(),
-            _ => {
-                let c = self.negotiated(key);
-                self.last = Some((key, c.clone()));
-                c
-            }
-        };
-        let mut ctx = sub;
-        for family in [
-            AfiSafi::IPV4_UNICAST,
-            AfiSafi::IPV6_UNICAST,
-            AfiSafi::IPV4_MULTICAST,
-            AfiSafi::IPV6_MULTICAST,
-        ] {
-            let d = m.direction();
-            if negotiated.add_path(family, d) {
-                ctx.set_add_path(family, d, true);
-            }
-        }
-        ctx
-    }
-
-    /// What the OPENs on file for the session negotiated (the default
-    /// context when there are none).
-    fn negotiated(&mut self, key: SessionKey) -> SessionContext {
-        let Some(s) = self.sessions.get(&key) else {
-            return SessionContext::default();
-        };
-        match &s.context {
-            Some(c) => c.clone(),
-            None => {
-                let open = |b: &Option<Bytes>| match b {
-                    Some(b) => match Message::from_bytes(b.clone(), &SessionContext::default()) {
-                        Ok(Message::Open(o)) => Some(o),
-                        _ => None,
-                    },
-                    None => None,
-                };
-                let (received, sent) = (open(&s.received_open), open(&s.sent_open));
-                let c = match (&sent, &received) {
-                    (Some(l), Some(r)) => Open::negotiate(l, r),
-                    (Some(o), None) | (None, Some(o)) => Open::negotiate(o, o),
-                    (None, None) => SessionContext::default(),
-                };
-                self.sessions.set_context(key, c.clone());
-                c
-            }
-        }
-    }
-}
-
 /// Calls `f` with every UPDATE of the file, its context and its decoded
 /// attributes; decodes every other BGP message too. Returns the counts of
 /// records, messages, UPDATEs and errors (prefixes and attributes are left
@@ -356,7 +242,7 @@ pub fn for_each_update(
     mut f: impl FnMut(&mut Tally, &Update, &SessionContext, DecodedAttributes),
 ) -> Tally {
     let mut t = Tally::default();
-    let mut contexts = Contexts::new();
+    let mut sessions = MrtSessions::new();
     for record in MrtParser::new(data.clone()) {
         t.records += 1;
         let record = match record {
@@ -366,12 +252,12 @@ pub fn for_each_update(
                 continue;
             }
         };
-        contexts.observe(&record);
+        sessions.observe(&record);
         let MrtBody::Bgp4mpMessage(m) = record.body else {
             continue;
         };
         t.messages += 1;
-        let ctx = contexts.context(&m);
+        let ctx = sessions.decode_context(&m);
         match Message::from_bytes(m.message, &ctx) {
             Ok(Message::Update(u)) => {
                 t.updates += 1;
@@ -538,10 +424,10 @@ pub fn routes(data: &Bytes) -> Routes {
         if !o.announced.is_empty() {
             groups.push((AfiSafi::IPV4_UNICAST, None, o.announced));
         }
-        if let Some((family, nh, p)) = o.mp_reach {
-            if !p.is_empty() {
-                groups.push((family, Some(nh), p));
-            }
+        if let Some((family, nh, p)) = o.mp_reach
+            && !p.is_empty()
+        {
+            groups.push((family, Some(nh), p));
         }
         for (family, mp_next_hop, p) in groups {
             let mut attributes = attributes.clone();
@@ -800,10 +686,10 @@ mod tests {
         let updates = decoded_updates(&data);
         let mut original = Vec::new();
         for r in MrtParser::new(data.clone()) {
-            if let MrtBody::Bgp4mpMessage(m) = r.unwrap().body {
-                if m.message_type() == Some(2) {
-                    original.extend_from_slice(&m.message);
-                }
+            if let MrtBody::Bgp4mpMessage(m) = r.unwrap().body
+                && m.message_type() == Some(2)
+            {
+                original.extend_from_slice(&m.message);
             }
         }
         let mut raw = BytesMut::new();

@@ -209,6 +209,11 @@ fn receiving_end(collector: &SessionContext, message: &Bgp4mpMessage) -> Session
 #[derive(Debug, Clone, Default)]
 pub struct MrtSessions {
     sessions: HashMap<SessionKey, MrtSession>,
+    /// The settled context (seen from the collector) of the session looked
+    /// up last: the records of a session tend to follow each other, and
+    /// this spares them the look-up. Forgotten at every OPEN and state
+    /// change.
+    last: Option<(SessionKey, SessionContext)>,
 }
 
 impl MrtSessions {
@@ -222,6 +227,15 @@ impl MrtSessions {
     /// context), a state change to Idle, Connect or Active forgets the
     /// session. Other records are ignored.
     pub fn observe(&mut self, record: &MrtRecord) {
+        if matches!(
+            record.body,
+            MrtBody::Bgp4mpMessage(_) | MrtBody::Bgp4mpStateChange(_)
+        ) {
+            // Only these change a session; keep the cache for the others.
+            if !matches!(&record.body, MrtBody::Bgp4mpMessage(m) if m.message_type() != Some(1)) {
+                self.last = None;
+            }
+        }
         match &record.body {
             MrtBody::Bgp4mpMessage(m) if m.message_type() == Some(1) => {
                 let s = self.sessions.entry(m.session_key()).or_default();
@@ -247,11 +261,13 @@ impl MrtSessions {
 
     /// The session's state, mutable.
     pub fn get_mut(&mut self, key: &SessionKey) -> Option<&mut MrtSession> {
+        self.last = None;
         self.sessions.get_mut(key)
     }
 
     /// Stores the context negotiated on a session.
     pub fn set_context(&mut self, key: SessionKey, context: SessionContext) {
+        self.last = None;
         self.sessions.entry(key).or_default().context = Some(context);
     }
 
@@ -267,9 +283,20 @@ impl MrtSessions {
             for family in IP_FAMILIES {
                 ctx.set_add_path(family, Direction::Receive, true);
             }
+        } else if self.sessions.is_empty() {
+            // No OPEN on file: the subtype alone speaks.
+        } else if let Some((_, known)) = self
+            .last
+            .as_ref()
+            .filter(|(k, _)| *k == message.session_key())
+        {
+            ctx = receiving_end(known, message);
         } else if let Some(session) = self.sessions.get_mut(&message.session_key()) {
             let collector = match &session.context {
-                Some(known) => known.clone(),
+                Some(known) => {
+                    self.last = Some((message.session_key(), known.clone()));
+                    known.clone()
+                }
                 None => {
                     let (offered, certain) = match &session.offered {
                         Some(o) => o.clone(),
