@@ -585,6 +585,34 @@ impl Rib {
         v4.chain(v6)
     }
 
+    /// The best path of a prefix as stored (the exporter reads it without
+    /// taking a handle on its attribute set).
+    pub(crate) fn stored_best(&self, prefix: &IpNet) -> Option<PathRec> {
+        self.core.best_rec(self.slot(prefix)?).copied()
+    }
+
+    /// The paths of a prefix as stored, in (peer, path id) order.
+    pub(crate) fn stored_paths(&self, prefix: &IpNet) -> &[PathRec] {
+        self.slot(prefix).map_or(&[], |s| self.core.recs(s))
+    }
+
+    /// Every prefix with its paths as stored, IPv4 then IPv6, each in
+    /// address order.
+    pub(crate) fn stored_iter(
+        &self,
+    ) -> impl Iterator<Item = (IpNet, &[PathRec], Option<&PathRec>)> + '_ {
+        let core = &self.core;
+        let v4 = self
+            .v4
+            .iter()
+            .map(move |(n, s)| (Ipv4::ip_net(n), core.recs(s), core.best_rec(s)));
+        let v6 = self
+            .v6
+            .iter()
+            .map(move |(n, s)| (Ipv6::ip_net(n), core.recs(s), core.best_rec(s)));
+        v4.chain(v6)
+    }
+
     pub(crate) fn peer_paths_iter(
         &self,
         peer: PeerId,

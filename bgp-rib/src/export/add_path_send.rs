@@ -19,10 +19,10 @@
 
 use bgp_wire::nlri::PathId;
 
-use crate::attr_store::AttrId;
-use crate::decision::{Candidate, Selector};
+use crate::attr_store::{AttrId, AttrSet};
+use crate::decision::{Candidate, DecisionConfig, Selector};
 use crate::loc_rib::Rib;
-use crate::path::Route;
+use crate::path::{PathFlags, PathRec, Route};
 use crate::peer::PeerId;
 use crate::resolver::NextHopResolver;
 
@@ -47,21 +47,75 @@ pub fn rank(
     resolver: &impl NextHopResolver,
     selector: &mut Selector,
 ) -> Vec<usize> {
+    rank_by(
+        rib,
+        routes
+            .iter()
+            .map(|r| (r.peer, r.path_id, r.flags, &*r.attrs)),
+        resolver,
+        selector,
+    )
+}
+
+/// [`rank`] of the stored paths of a prefix.
+pub(crate) fn rank_stored(
+    rib: &Rib,
+    paths: &[PathRec],
+    resolver: &impl NextHopResolver,
+    selector: &mut Selector,
+) -> Vec<usize> {
+    let store = rib.attr_store();
+    let items = paths.iter().map(|r| {
+        let set = store.get(r.attr_id()).map(|a| &**a);
+        (r.peer, r.path_id, r.public_flags(), set)
+    });
     let cfg = rib.config();
-    let mut cands: Vec<(usize, Candidate)> = routes
-        .iter()
+    let cands = items
         .enumerate()
-        .filter_map(|(i, r)| {
-            let info = rib.peer(r.peer)?;
-            let cost = resolver.resolve(r.attrs.next_hop().addr());
+        .filter_map(|(i, (peer, path_id, flags, set))| {
+            let set = set?;
+            let info = rib.peer(peer)?;
+            let cost = resolver.resolve(set.next_hop().addr());
             Some((
                 i,
-                Candidate::new(r.peer, r.path_id, r.flags, &r.attrs, info, cost, cfg),
+                Candidate::new(peer, path_id, flags, set, info, cost, cfg),
             ))
         })
-        .filter(|(_, c)| c.reachable)
         .collect();
-    let mut order = Vec::with_capacity(cands.len());
+    order(cands, cfg, selector)
+}
+
+fn rank_by<'a>(
+    rib: &Rib,
+    items: impl Iterator<Item = (PeerId, PathId, PathFlags, &'a AttrSet)>,
+    resolver: &impl NextHopResolver,
+    selector: &mut Selector,
+) -> Vec<usize> {
+    let cfg = rib.config();
+    let cands = items
+        .enumerate()
+        .filter_map(|(i, (peer, path_id, flags, set))| {
+            let info = rib.peer(peer)?;
+            let cost = resolver.resolve(set.next_hop().addr());
+            Some((
+                i,
+                Candidate::new(peer, path_id, flags, set, info, cost, cfg),
+            ))
+        })
+        .collect();
+    order(cands, cfg, selector)
+}
+
+/// The reachable candidates, best first: the selection run again on what
+/// is left.
+fn order(
+    cands: Vec<(usize, Candidate)>,
+    cfg: &DecisionConfig,
+    selector: &mut Selector,
+) -> Vec<usize> {
+    let mut cands: Vec<(usize, Candidate)> =
+        cands.into_iter().filter(|(_, c)| c.reachable).collect();
+    let mut out = Vec::with_capacity(cands.len());
     let mut scratch: Vec<Candidate> = Vec::with_capacity(cands.len());
     while !cands.is_empty() {
         scratch.clear();
@@ -73,9 +127,9 @@ pub fn rank(
             break;
         }
         let (i, _) = cands.remove(best);
-        order.push(i);
+        out.push(i);
     }
-    order
+    out
 }
 
 /// The new Adj-RIB-Out paths of a prefix: `desired` (source, exported set)

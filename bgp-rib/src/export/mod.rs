@@ -110,20 +110,19 @@ use crate::attr_store::{AttrId, AttrSet, AttrStore};
 use crate::change::BestChange;
 use crate::decision::Selector;
 use crate::loc_rib::Rib;
-use crate::path::Route;
+use crate::path::{PathFlags, PathRec};
 use crate::peer::PeerId;
 use crate::resolver::NextHopResolver;
 use add_path_send::OutPath;
 use config::family_of;
 use update_group::{Batch, Encodable, Encoded, Group};
 
-/// A batch is encoded once it holds this many distinct attribute sets,
-/// so that a full-table walk does not hold every set's attributes at
-/// once; prefixes of one set are usually close together in address order,
-/// so few sets are split across two batches.
-const BATCH_SETS: usize = 8192;
-/// The per-flush export cache is emptied past this many entries.
-const CACHE_ENTRIES: usize = 1 << 16;
+/// A batch is encoded once it holds this many distinct attribute sets (a
+/// bound on the memory a walk holds: about 0.5 KiB per set plus 20 octets
+/// per prefix). A full table has about 100,000 sets whose prefixes are
+/// spread over the whole address space, so a smaller bound would split
+/// most sets across several batches and send several times more UPDATEs.
+const BATCH_SETS: usize = 1 << 18;
 /// Slots of the direct-mapped cache of decoded Loc-RIB attribute sets.
 const DECODED_SLOTS: usize = 4096;
 
@@ -225,6 +224,7 @@ pub struct Exporter {
     dirty: Vec<IpNet>,
     selector: Selector,
     decoded: DecodeCache,
+    scratch: Scratch,
 }
 
 impl Exporter {
@@ -240,6 +240,7 @@ impl Exporter {
             dirty: Vec::new(),
             selector: Selector::default(),
             decoded: DecodeCache::new(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -398,21 +399,26 @@ impl Exporter {
         Ok(m.queue)
     }
 
-    /// Records best-path changes for the next flush.
+    /// Records best-path changes for the next flush. They cover every
+    /// change of what groups without ADD-PATH send, except a change of
+    /// the best path's flags alone (entering LLGR): feed the touched
+    /// prefixes ([`Exporter::record_prefixes`]) for those.
     pub fn record(&mut self, changes: &[BestChange]) {
         self.dirty.extend(changes.iter().map(|c| c.prefix));
     }
 
-    /// Records changed prefixes for the next flush: with ADD-PATH groups,
-    /// every prefix a RIB operation touched ([`Rib::track_touched`] and
-    /// [`Rib::take_touched`]), since best-path changes miss the other
-    /// paths.
+    /// Records changed prefixes for the next flush: every prefix a RIB
+    /// operation touched ([`Rib::track_touched`] and
+    /// [`Rib::take_touched`]), which covers what best-path changes miss:
+    /// changes of paths that are not best (ADD-PATH groups send them) and
+    /// flag-only changes (LLGR-stale paths are sent differently). The
+    /// recommended feed; prefixes recorded twice cost nothing more.
     pub fn record_prefixes(&mut self, prefixes: impl IntoIterator<Item = IpNet>) {
         self.dirty.extend(prefixes);
     }
 
-    /// Whether any group sends ADD-PATH (the caller should then track
-    /// touched prefixes in the RIB).
+    /// Whether any group sends ADD-PATH (the caller must then feed touched
+    /// prefixes, not only best-path changes).
     pub fn needs_touched(&self) -> bool {
         self.groups
             .iter()
@@ -424,8 +430,7 @@ impl Exporter {
     /// last flush and queues the UPDATEs to the members.
     pub fn flush(&mut self, rib: &Rib, resolver: &impl NextHopResolver) -> ExportReport {
         let mut dirty = std::mem::take(&mut self.dirty);
-        dirty.sort_unstable_by_key(|p| (p.addr().is_ipv6(), p.addr(), p.prefix_len()));
-        dirty.dedup();
+        sort_prefixes(&mut dirty);
         let mut report = ExportReport::default();
         if !dirty.is_empty() {
             for gi in 0..self.groups.len() {
@@ -437,6 +442,10 @@ impl Exporter {
             }
         }
         dirty.clear();
+        // a full table's worth of changes is not kept allocated
+        if dirty.capacity() > 1 << 16 {
+            dirty = Vec::new();
+        }
         self.dirty = dirty;
         report
     }
@@ -615,7 +624,7 @@ impl Exporter {
             store: &mut self.attrs,
             decoded: &mut self.decoded,
             selector: &mut self.selector,
-            cache: HashMap::default(),
+            scratch: &mut self.scratch,
             held: Vec::new(),
             rib,
             resolver,
@@ -628,38 +637,64 @@ impl Exporter {
         match work {
             Work::Prefixes(ps) => {
                 for p in ps {
-                    let f = family_of(p);
-                    if !has(f) {
+                    if !has(family_of(p)) {
                         continue;
                     }
                     if group.out.is_add_path(p) {
-                        let paths = rib.paths(p);
-                        pass.prefix_paths(group, *p, &paths);
+                        pass.prefix_paths(group, *p, rib.stored_paths(p));
                     } else {
-                        let best = rib.best(p);
-                        pass.prefix_best(group, *p, best.as_ref());
+                        let best = rib.stored_best(p).map(|r| Src::of(&r));
+                        pass.prefix_best(group, *p, best);
                     }
                 }
             }
             Work::Full => {
-                for f in families.iter().copied() {
-                    let v6 = f == AfiSafi::IPV6_UNICAST;
-                    let add_path = group.key.negotiated.add_path(f).is_some();
-                    if add_path {
-                        for (p, paths) in rib.all_paths().filter(|(p, _)| p.addr().is_ipv6() == v6)
-                        {
-                            pass.prefix_paths(group, p, &paths);
-                        }
-                    } else {
-                        for (p, sel) in rib.loc_rib().filter(|(p, _)| p.addr().is_ipv6() == v6) {
-                            pass.prefix_best(group, p, Some(&sel.best));
-                        }
+                let v4 = has(AfiSafi::IPV4_UNICAST);
+                let v6 = has(AfiSafi::IPV6_UNICAST);
+                for (p, paths, best) in rib.stored_iter() {
+                    if !(if p.addr().is_ipv6() { v6 } else { v4 }) {
+                        continue;
+                    }
+                    if group.out.is_add_path(&p) {
+                        pass.prefix_paths(group, p, paths);
+                    } else if let Some(b) = best {
+                        pass.prefix_best(group, p, Some(Src::of(b)));
                     }
                 }
             }
         }
         pass.finish(group)
     }
+}
+
+/// Sorts prefixes into address order (IPv4 first, then IPv6; shorter
+/// first at one address) and removes repeats, through integer keys.
+fn sort_prefixes(v: &mut Vec<IpNet>) {
+    let mut v4: Vec<u64> = Vec::with_capacity(v.len());
+    let mut v6: Vec<(u128, u8)> = Vec::new();
+    for p in v.iter() {
+        match p {
+            IpNet::V4(n) => {
+                v4.push((u64::from(u32::from(n.network())) << 8) | u64::from(n.prefix_len()))
+            }
+            IpNet::V6(n) => v6.push((u128::from(n.network()), n.prefix_len())),
+        }
+    }
+    v4.sort_unstable();
+    v4.dedup();
+    v6.sort_unstable();
+    v6.dedup();
+    v.clear();
+    v.extend(v4.iter().filter_map(|k| {
+        let addr = std::net::Ipv4Addr::from(u32::try_from(k >> 8).ok()?);
+        let len = u8::try_from(k & 0xff).ok()?;
+        ipnet::Ipv4Net::new(addr, len).ok().map(IpNet::V4)
+    }));
+    v.extend(v6.iter().filter_map(|(a, len)| {
+        ipnet::Ipv6Net::new(std::net::Ipv6Addr::from(*a), *len)
+            .ok()
+            .map(IpNet::V6)
+    }));
 }
 
 fn gi_u32(i: usize) -> u32 {
@@ -696,18 +731,114 @@ enum Work<'a> {
     Full,
 }
 
-/// The key of a cached export: the Loc-RIB set (by address), the source
-/// peer, the path flags, and the family.
-type CacheKey = (usize, PeerId, u8, bool);
+/// A Loc-RIB path as the exporter reads it: no handle on its set is
+/// taken unless its export must be computed.
+#[derive(Debug, Clone, Copy)]
+struct Src {
+    peer: PeerId,
+    path_id: PathId,
+    attr: AttrId,
+    flags: PathFlags,
+}
 
-/// A cached export.
-#[derive(Debug, Clone)]
-enum Cached {
-    /// Dropped by the filters before policy (whatever policy says).
-    Filtered,
-    /// The result without policy changes: the exported set, with a
-    /// reference, or `None`.
-    Done(Option<(AttrId, Arc<Encodable>)>),
+impl Src {
+    fn of(r: &PathRec) -> Self {
+        Src {
+            peer: r.peer,
+            path_id: r.path_id,
+            attr: r.attr_id(),
+            flags: r.public_flags(),
+        }
+    }
+}
+
+/// Cached: dropped by the filters before policy, whatever policy says.
+const FILTERED: u32 = u32::MAX;
+/// Cached: not exported (after the filters, without policy changes).
+const NOT_SENT: u32 = u32::MAX - 1;
+
+/// One entry of the export cache: which (source peer, flags, family) it
+/// is for (0: empty), and the exported set's index or a sentinel.
+#[derive(Debug, Clone, Copy, Default)]
+struct Dense {
+    tag: u32,
+    value: u32,
+}
+
+fn cache_tag(src: &Src, v6: bool) -> u32 {
+    (1 << 31)
+        | (u32::from(v6) << 24)
+        | (u32::from(src.flags.bits()) << 16)
+        | u32::from(src.peer.index())
+}
+
+/// The export cache of a pass, kept allocated between passes and reset
+/// entry by entry: the result per Loc-RIB attribute set (by its index),
+/// with a map for a set seen from several peers or with several flags;
+/// and the encodable form of each exported set made in the pass.
+#[derive(Debug, Default)]
+struct Scratch {
+    dense: Vec<Dense>,
+    filled: Vec<u32>,
+    overflow: HashMap<(u32, u32), u32, foldhash::fast::RandomState>,
+    encs: Vec<Option<Arc<Encodable>>>,
+}
+
+impl Scratch {
+    fn get(&self, idx: u32, tag: u32) -> Option<u32> {
+        match self.dense.get(idx as usize) {
+            Some(d) if d.tag == tag => Some(d.value),
+            Some(d) if d.tag != 0 => self.overflow.get(&(idx, tag)).copied(),
+            _ => None,
+        }
+    }
+
+    fn put(&mut self, idx: u32, tag: u32, value: u32) {
+        let i = idx as usize;
+        if self.dense.len() <= i {
+            self.dense.resize(i + 1, Dense::default());
+        }
+        let Some(d) = self.dense.get_mut(i) else {
+            return;
+        };
+        if d.tag == 0 {
+            *d = Dense { tag, value };
+            self.filled.push(idx);
+        } else if d.tag == tag {
+            d.value = value;
+        } else {
+            self.overflow.insert((idx, tag), value);
+        }
+    }
+
+    fn set_enc(&mut self, id: AttrId, e: Arc<Encodable>) {
+        let i = id.index() as usize;
+        if self.encs.len() <= i {
+            self.encs.resize(i + 1, None);
+        }
+        if let Some(slot) = self.encs.get_mut(i) {
+            *slot = Some(e);
+        }
+    }
+
+    fn enc(&self, id: AttrId) -> Option<Arc<Encodable>> {
+        self.encs.get(id.index() as usize).cloned().flatten()
+    }
+
+    fn reset(&mut self, held: &[AttrId]) {
+        for &i in &self.filled {
+            if let Some(d) = self.dense.get_mut(i as usize) {
+                *d = Dense::default();
+            }
+        }
+        self.filled.clear();
+        self.overflow.clear();
+        for id in held {
+            if let Some(e) = self.encs.get_mut(id.index() as usize) {
+                *e = None;
+            }
+        }
+    }
 }
 
 /// Decoded Loc-RIB attribute sets, direct-mapped by the set's address.
@@ -749,7 +880,9 @@ struct Pass<'a, R> {
     store: &'a mut AttrStore,
     decoded: &'a mut DecodeCache,
     selector: &'a mut Selector,
-    cache: HashMap<CacheKey, Cached, foldhash::fast::RandomState>,
+    scratch: &'a mut Scratch,
+    /// One reference per exported set made in the pass, released at its
+    /// end.
     held: Vec<AttrId>,
     rib: &'a Rib,
     resolver: &'a R,
@@ -759,39 +892,31 @@ struct Pass<'a, R> {
 }
 
 impl<R: NextHopResolver> Pass<'_, R> {
-    /// The export of one route to the group: the exported set (a
-    /// reference held by the pass until it ends) or `None`.
-    fn export(
-        &mut self,
-        group: &Group,
-        prefix: IpNet,
-        route: &Route,
-    ) -> Option<(AttrId, Arc<Encodable>)> {
-        let key: CacheKey = (
-            Arc::as_ptr(&route.attrs) as usize,
-            route.peer,
-            route.flags.bits(),
-            prefix.addr().is_ipv6(),
-        );
+    /// The exported set of one Loc-RIB path for the group, or `None`.
+    fn export(&mut self, group: &Group, prefix: IpNet, src: Src) -> Option<AttrId> {
+        let tag = cache_tag(&src, prefix.addr().is_ipv6());
+        let idx = src.attr.index();
         let policy = group.target.config.export_policy.as_ref();
-        match self.cache.get(&key) {
-            Some(Cached::Filtered) => return None,
-            Some(Cached::Done(v)) if policy.is_none() => return v.clone(),
+        let cached = self.scratch.get(idx, tag);
+        match cached {
+            Some(FILTERED) => return None,
+            Some(v) if policy.is_none() => return (v != NOT_SENT).then_some(AttrId(v)),
             _ => {}
         }
-        let info = self.rib.peer(route.peer)?;
-        let src_cfg = config_of(self.configs, route.peer);
-        let attrs = self.decoded.get(&route.attrs)?;
+        let set = self.rib.attr_store().get(src.attr)?;
+        let info = self.rib.peer(src.peer)?;
+        let src_cfg = config_of(self.configs, src.peer);
+        let attrs = self.decoded.get(set)?;
         let rin = RouteIn {
             prefix,
             attributes: &attrs,
-            next_hop: route.attrs.next_hop(),
-            flags: route.flags,
+            next_hop: set.next_hop(),
+            flags: src.flags,
             source: SourceClass::of(info, src_cfg),
             source_router_id: info.router_id,
         };
         if rules::filter(self.speaker, &rin, &group.target).is_err() {
-            self.cache_put(key, Cached::Filtered);
+            self.scratch.put(idx, tag, FILTERED);
             return None;
         }
         let (changed, request) = match policy {
@@ -809,10 +934,8 @@ impl<R: NextHopResolver> Pass<'_, R> {
             },
         };
         let plain = changed.is_none() && request.is_none();
-        if plain {
-            if let Some(Cached::Done(v)) = self.cache.get(&key) {
-                return v.clone();
-            }
+        if let (true, Some(v)) = (plain, cached) {
+            return (v != NOT_SENT).then_some(AttrId(v));
         }
         let ex = rules::transform(
             self.speaker,
@@ -821,46 +944,29 @@ impl<R: NextHopResolver> Pass<'_, R> {
             changed.as_ref().unwrap_or(&attrs),
             request,
         );
-        let result = match ex {
+        let id = match ex {
             Ok(ex) => {
-                let id = self.store.intern(&ex.attributes, ex.next_hop).ok()?;
-                self.store.retain(id);
-                Some((
-                    id,
-                    Arc::new(Encodable {
-                        attributes: ex.attributes,
-                        next_hop: ex.next_hop,
-                    }),
-                ))
+                let id = self.store.intern(&ex.attributes, ex.next_hop).ok();
+                if let Some(id) = id {
+                    self.store.retain(id);
+                    self.held.push(id);
+                    self.scratch.set_enc(
+                        id,
+                        Arc::new(Encodable {
+                            attributes: ex.attributes,
+                            next_hop: ex.next_hop,
+                        }),
+                    );
+                }
+                id
             }
             Err(_) => None,
         };
         if plain {
-            self.cache_put(key, Cached::Done(result.clone()));
-        } else if let Some((id, _)) = &result {
-            self.held.push(*id);
+            self.scratch
+                .put(idx, tag, id.map_or(NOT_SENT, AttrId::index));
         }
-        result
-    }
-
-    fn cache_put(&mut self, key: CacheKey, v: Cached) {
-        if self.cache.len() >= CACHE_ENTRIES {
-            self.release_cache();
-        }
-        self.cache.insert(key, v);
-    }
-
-    /// Drops the cache and the references it and the uncached exports
-    /// held.
-    fn release_cache(&mut self) {
-        for (_, v) in self.cache.drain() {
-            if let Cached::Done(Some((id, _))) = v {
-                self.store.release(id);
-            }
-        }
-        for id in self.held.drain(..) {
-            self.store.release(id);
-        }
+        id
     }
 
     fn batch(&mut self, prefix: &IpNet) -> &mut Batch {
@@ -871,31 +977,32 @@ impl<R: NextHopResolver> Pass<'_, R> {
         }
     }
 
-    fn announce(&mut self, group: &Group, nlri: Nlri, attr: AttrId, enc: &Arc<Encodable>) {
-        let v6 = nlri.prefix.addr().is_ipv6();
-        let (batch, store) = if v6 {
-            (&mut self.v6, &mut *self.store)
+    fn announce(&mut self, group: &Group, nlri: Nlri, attr: AttrId) {
+        let scratch = &*self.scratch;
+        let store = &mut *self.store;
+        let batch = if nlri.prefix.addr().is_ipv6() {
+            &mut self.v6
         } else {
-            (&mut self.v4, &mut *self.store)
+            &mut self.v4
         };
-        batch.announce(store, attr, || Some(enc.clone()), nlri);
+        batch.announce(store, attr, || scratch.enc(attr), nlri);
         if batch.sets() >= BATCH_SETS {
             batch.encode(&group.ctx, store, &mut self.enc);
         }
     }
 
     /// One prefix of a family without ADD-PATH.
-    fn prefix_best(&mut self, group: &mut Group, prefix: IpNet, best: Option<&Route>) {
+    fn prefix_best(&mut self, group: &mut Group, prefix: IpNet, best: Option<Src>) {
         let desired = best.and_then(|r| self.export(group, prefix, r));
         let old = group.out.get(&prefix);
         match desired {
-            Some((a, enc)) if old != Some(a) => {
+            Some(a) if old != Some(a) => {
                 self.store.retain(a);
                 group.out.set(&prefix, Some(a));
                 if let Some(o) = old {
                     self.store.release(o);
                 }
-                self.announce(group, Nlri::new(prefix), a, &enc);
+                self.announce(group, Nlri::new(prefix), a);
             }
             Some(_) => {}
             None => {
@@ -909,23 +1016,21 @@ impl<R: NextHopResolver> Pass<'_, R> {
     }
 
     /// One prefix of an ADD-PATH family.
-    fn prefix_paths(&mut self, group: &mut Group, prefix: IpNet, paths: &[Route]) {
-        let family = family_of(&prefix);
-        let limit = match group.key.negotiated.add_path(family) {
+    fn prefix_paths(&mut self, group: &mut Group, prefix: IpNet, paths: &[PathRec]) {
+        let limit = match group.key.negotiated.add_path(family_of(&prefix)) {
             Some(AddPathSend::Best(n)) => usize::from(n),
             _ => usize::MAX,
         };
-        let order = add_path_send::rank(self.rib, paths, self.resolver, self.selector);
+        let order = add_path_send::rank_stored(self.rib, paths, self.resolver, self.selector);
         let mut desired: Vec<((PeerId, PathId), AttrId)> = Vec::new();
-        let mut encs: Vec<Arc<Encodable>> = Vec::new();
         for i in order {
             if desired.len() >= limit {
                 break;
             }
             let Some(r) = paths.get(i) else { continue };
-            if let Some((a, e)) = self.export(group, prefix, r) {
-                desired.push(((r.peer, r.path_id), a));
-                encs.push(e);
+            let src = Src::of(r);
+            if let Some(a) = self.export(group, prefix, src) {
+                desired.push(((src.peer, src.path_id), a));
             }
         }
         let old: Vec<OutPath> = group.out.paths(&prefix).to_vec();
@@ -933,13 +1038,13 @@ impl<R: NextHopResolver> Pass<'_, R> {
         if new == old {
             return;
         }
-        for (n, e) in new.iter().zip(encs.iter()) {
+        for n in &new {
             self.store.retain(n.attr);
             let same = old
                 .iter()
                 .any(|o| o.path_id == n.path_id && o.attr == n.attr);
             if !same {
-                self.announce(group, Nlri::with_path_id(prefix, n.path_id), n.attr, e);
+                self.announce(group, Nlri::with_path_id(prefix, n.path_id), n.attr);
             }
         }
         for o in &old {
@@ -956,7 +1061,10 @@ impl<R: NextHopResolver> Pass<'_, R> {
         let store = &mut *self.store;
         self.v4.encode(&group.ctx, store, &mut self.enc);
         self.v6.encode(&group.ctx, store, &mut self.enc);
-        self.release_cache();
+        self.scratch.reset(&self.held);
+        for id in self.held.drain(..) {
+            self.store.release(id);
+        }
         self.decoded.clear();
         let failed = std::mem::take(&mut self.enc.failed);
         for n in &failed {

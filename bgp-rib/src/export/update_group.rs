@@ -14,7 +14,6 @@
 //! one run of UPDATEs per set, each as full as the session's maximum
 //! message size allows (bgp-wire's builder).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bgp_wire::attribute::{MpNextHop, PathAttributes};
@@ -22,6 +21,7 @@ use bgp_wire::message::update::builder;
 use bgp_wire::nlri::Nlri;
 use bgp_wire::{AfiSafi, SessionContext};
 use bytes::Bytes;
+use ipnet::{IpNet, Ipv4Net};
 
 use super::adj_rib_out::AdjRibOut;
 use super::config::{Negotiated, PeerConfig};
@@ -95,13 +95,18 @@ pub(crate) struct Encodable {
     pub(crate) next_hop: NextHop,
 }
 
-/// The changes of one family waiting to be encoded.
+/// The changes of one family waiting to be encoded: the announcements as
+/// (bucket, NLRI) in arrival order, one bucket per exported set in order of
+/// first appearance, and the withdrawals.
 #[derive(Debug)]
 pub(crate) struct Batch {
     pub(crate) family: AfiSafi,
-    announce: Vec<(AttrId, Arc<Encodable>, Vec<Nlri>)>,
-    index: HashMap<AttrId, usize, foldhash::fast::RandomState>,
+    buckets: Vec<(AttrId, Arc<Encodable>, u32)>,
+    /// Bucket index plus one of each set, by set index (0: none).
+    slot_of: Vec<u32>,
+    entries: Vec<(u32, Nlri)>,
     withdraw: Vec<Nlri>,
+    scratch: Vec<Nlri>,
 }
 
 /// What encoding a batch produced.
@@ -118,15 +123,17 @@ impl Batch {
     pub(crate) fn new(family: AfiSafi) -> Self {
         Batch {
             family,
-            announce: Vec::new(),
-            index: HashMap::default(),
+            buckets: Vec::new(),
+            slot_of: Vec::new(),
+            entries: Vec::new(),
             withdraw: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
     /// Number of distinct sets waiting.
     pub(crate) fn sets(&self) -> usize {
-        self.announce.len()
+        self.buckets.len()
     }
 
     /// Adds an announcement. A new bucket takes a reference to its set
@@ -139,18 +146,29 @@ impl Batch {
         enc: impl FnOnce() -> Option<Arc<Encodable>>,
         nlri: Nlri,
     ) {
-        if let Some(&i) = self.index.get(&attr) {
-            if let Some((_, _, v)) = self.announce.get_mut(i) {
-                v.push(nlri);
+        let i = attr.index() as usize;
+        let b = match self.slot_of.get(i).copied() {
+            Some(b) if b != 0 => b - 1,
+            _ => {
+                let Some(e) = enc() else {
+                    return;
+                };
+                store.retain(attr);
+                if self.slot_of.len() <= i {
+                    self.slot_of.resize(i + 1, 0);
+                }
+                let b = u32::try_from(self.buckets.len()).unwrap_or(u32::MAX);
+                if let Some(s) = self.slot_of.get_mut(i) {
+                    *s = b + 1;
+                }
+                self.buckets.push((attr, e, 0));
+                b
             }
-            return;
-        }
-        let Some(e) = enc() else {
-            return;
         };
-        store.retain(attr);
-        self.index.insert(attr, self.announce.len());
-        self.announce.push((attr, e, vec![nlri]));
+        if let Some(bucket) = self.buckets.get_mut(b as usize) {
+            bucket.2 += 1;
+        }
+        self.entries.push((b, nlri));
     }
 
     pub(crate) fn withdraw(&mut self, nlri: Nlri) {
@@ -166,10 +184,36 @@ impl Batch {
     ) {
         let family = self.family;
         let mut withdraw = std::mem::take(&mut self.withdraw);
-        let announce = std::mem::take(&mut self.announce);
-        self.index.clear();
+        let buckets = std::mem::take(&mut self.buckets);
+        // the prefixes of each bucket together, in arrival order
+        let mut starts: Vec<usize> = Vec::with_capacity(buckets.len() + 1);
+        let mut at = 0;
+        for (_, _, n) in &buckets {
+            starts.push(at);
+            at += *n as usize;
+        }
+        starts.push(at);
+        let mut fill = starts.clone();
+        let filler = Nlri::new(IpNet::V4(Ipv4Net::default()));
+        self.scratch.clear();
+        self.scratch.resize(self.entries.len(), filler);
+        for (b, n) in self.entries.drain(..) {
+            if let Some(f) = fill.get_mut(b as usize) {
+                if let Some(slot) = self.scratch.get_mut(*f) {
+                    *slot = n;
+                }
+                *f += 1;
+            }
+        }
         let mut sent = Vec::new();
-        for (_, enc, nlri) in &announce {
+        for (k, (attr, enc, _)) in buckets.iter().enumerate() {
+            if let Some(s) = self.slot_of.get_mut(attr.index() as usize) {
+                *s = 0;
+            }
+            let (Some(&from), Some(&to)) = (starts.get(k), starts.get(k + 1)) else {
+                continue;
+            };
+            let nlri = self.scratch.get(from..to).unwrap_or_default();
             let mp = mp_next_hop(family, enc.next_hop);
             match builder::announce(ctx, family, &enc.attributes, mp.as_ref(), nlri) {
                 Ok(m) => {
@@ -190,8 +234,13 @@ impl Batch {
             }
         }
         out.messages.append(&mut sent);
-        for (a, _, _) in &announce {
+        for (a, _, _) in &buckets {
             store.release(*a);
+        }
+        // a full table's worth is not kept allocated
+        if self.scratch.capacity() > 1 << 16 {
+            self.scratch = Vec::new();
+            self.entries = Vec::new();
         }
     }
 }
