@@ -12,7 +12,12 @@
 //! lists: every item has a check here, generic where the rule can be
 //! stated on any plan, and the case's `expect <path> has|lacks <text>`
 //! lines for the rest.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -55,7 +60,12 @@ fn render(case: &Path) -> String {
     match l.reload() {
         Reload::Applied { plan, .. } => {
             let compiled = plan.policies.compile();
-            assert!(compiled.is_ok(), "{}: policies: {:?}", case.display(), compiled.err());
+            assert!(
+                compiled.is_ok(),
+                "{}: policies: {:?}",
+                case.display(),
+                compiled.err()
+            );
             plan.to_yaml()
         }
         Reload::Rejected { error, .. } => panic!("{}: {error}", case.display()),
@@ -81,7 +91,10 @@ fn golden() {
             eprintln!("--- {} differs; got:\n{got}", case.display());
         }
     }
-    assert!(failed.is_empty(), "cases differ (BLESS=1 to regenerate): {failed:?}");
+    assert!(
+        failed.is_empty(),
+        "cases differ (BLESS=1 to regenerate): {failed:?}"
+    );
 }
 
 struct Case {
@@ -98,7 +111,10 @@ fn families(v: &Value) -> Vec<&Value> {
 }
 
 fn sessions(f: &Value) -> Vec<&Value> {
-    f["sessions"].as_sequence().map(|s| s.iter().collect()).unwrap_or_default()
+    f["sessions"]
+        .as_sequence()
+        .map(|s| s.iter().collect())
+        .unwrap_or_default()
 }
 
 fn s(v: &Value) -> String {
@@ -124,7 +140,9 @@ fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
     for part in path.split('.') {
         if let Some((list, name)) = part.split_once('=') {
             // `sessions=Mesh_192_0_2_3`: the item of the list with that name.
-            let items = cur[list].as_sequence().unwrap_or_else(|| panic!("no list {list} in {path}"));
+            let items = cur[list]
+                .as_sequence()
+                .unwrap_or_else(|| panic!("no list {list} in {path}"));
             cur = items
                 .iter()
                 .find(|i| s(&i["name"]) == name)
@@ -142,12 +160,17 @@ fn me(c: &Case) -> &calico_bgpd::calico::resources::NodeInfo {
     &c.set.nodes[&c.settings.node_name]
 }
 
-fn global(c: &Case) -> Option<&calico_bgpd::calico::resources::bgp_configuration::BgpConfigurationSpec> {
+fn global(
+    c: &Case,
+) -> Option<&calico_bgpd::calico::resources::bgp_configuration::BgpConfigurationSpec> {
     c.set.bgp_configurations.get("default").map(|g| &g.spec)
 }
 
 fn node_as(c: &Case, n: &calico_bgpd::calico::resources::NodeInfo) -> u64 {
-    u64::from(n.as_number.unwrap_or_else(|| global(c).and_then(|g| g.as_number).map_or(64512, |a| a.0)))
+    u64::from(
+        n.as_number
+            .unwrap_or_else(|| global(c).and_then(|g| g.as_number).map_or(64512, |a| a.0)),
+    )
 }
 
 fn node_port(c: &Case, name: &str) -> Option<u64> {
@@ -173,7 +196,9 @@ fn peer_of<'a>(c: &'a Case, x: &Value) -> Option<&'a calico_bgpd::calico::resour
 }
 
 fn mesh_on(c: &Case) -> bool {
-    global(c).and_then(|g| g.node_to_node_mesh_enabled).unwrap_or(true)
+    global(c)
+        .and_then(|g| g.node_to_node_mesh_enabled)
+        .unwrap_or(true)
         && me(c).route_reflector_cluster_id.is_none()
 }
 
@@ -206,7 +231,10 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
                 if f["listen"]["port"].as_u64() != Some(port) {
                     fail(format!("listen port, want {port}"));
                 }
-                let node_ip = global(c).and_then(|g| g.bind_mode).map(|b| format!("{b:?}")) == Some("NodeIp".into());
+                let node_ip = global(c)
+                    .and_then(|g| g.bind_mode)
+                    .map(|b| format!("{b:?}"))
+                    == Some("NodeIp".into());
                 if f["listen"].get("address").is_some() != node_ip {
                     fail("listen address vs bindMode".into());
                 }
@@ -226,12 +254,19 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
             for (i, fname) in fams.iter().enumerate() {
                 let Some(f) = v.get(*fname) else { continue };
                 let mine = fam_addr(me(c), i == 0).unwrap();
-                let mesh: Vec<&Value> = sessions(f).into_iter().filter(|x| kind(x) == "Mesh").collect();
+                let mesh: Vec<&Value> = sessions(f)
+                    .into_iter()
+                    .filter(|x| kind(x) == "Mesh")
+                    .collect();
                 let want: Vec<&calico_bgpd::calico::resources::NodeInfo> = if mesh_on(c) {
-                    c.set.nodes.values().filter(|n| {
-                        n.route_reflector_cluster_id.is_none()
-                            && fam_addr(n, i == 0).is_some_and(|a| a != mine)
-                    }).collect()
+                    c.set
+                        .nodes
+                        .values()
+                        .filter(|n| {
+                            n.route_reflector_cluster_id.is_none()
+                                && fam_addr(n, i == 0).is_some_and(|a| a != mine)
+                        })
+                        .collect()
                 } else {
                     Vec::new()
                 };
@@ -239,7 +274,11 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
                     fail("mesh sessions while the mesh is off".into());
                 }
                 if mesh.len() != want.len() {
-                    fail(format!("{fname}: {} mesh sessions, want {}", mesh.len(), want.len()));
+                    fail(format!(
+                        "{fname}: {} mesh sessions, want {}",
+                        mesh.len(),
+                        want.len()
+                    ));
                 }
                 for n in want {
                     let a = fam_addr(n, i == 0).unwrap();
@@ -262,7 +301,9 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
                     }
                     let passive = x.get("passive").and_then(Value::as_bool).unwrap_or(false);
                     if passive != (a.to_string() > mine.to_string()) {
-                        fail(format!("{name}: passive must follow the textual comparison"));
+                        fail(format!(
+                            "{name}: passive must follow the textual comparison"
+                        ));
                     }
                 }
             }
@@ -271,11 +312,19 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
             for f in families(v) {
                 for x in sessions(f).into_iter().filter(|x| kind(x) == "Mesh") {
                     let a = addr(&x["peer_address"]);
-                    if c.set.nodes.values().any(|n| n.route_reflector_cluster_id.is_some() && (fam_addr(n, true) == Some(a) || fam_addr(n, false) == Some(a))) {
-                        fail(format!("{}: mesh session to a route reflector", s(&x["name"])));
+                    if c.set.nodes.values().any(|n| {
+                        n.route_reflector_cluster_id.is_some()
+                            && (fam_addr(n, true) == Some(a) || fam_addr(n, false) == Some(a))
+                    }) {
+                        fail(format!(
+                            "{}: mesh session to a route reflector",
+                            s(&x["name"])
+                        ));
                     }
                 }
-                if me(c).route_reflector_cluster_id.is_some() && sessions(f).iter().any(|x| kind(x) == "Mesh") {
+                if me(c).route_reflector_cluster_id.is_some()
+                    && sessions(f).iter().any(|x| kind(x) == "Mesh")
+                {
                     fail("a route reflector has mesh sessions".into());
                 }
             }
@@ -285,14 +334,28 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
             for f in families(v) {
                 for x in sessions(f).into_iter().filter(|x| kind(x) == "Mesh") {
                     if item == 11 {
-                        let want = g.node_mesh_max_restart_time.as_ref().map(|d| u64::from(d.rounded_seconds()));
+                        let want = g
+                            .node_mesh_max_restart_time
+                            .as_ref()
+                            .map(|d| u64::from(d.rounded_seconds()));
                         if x.get("graceful_restart_time").and_then(Value::as_u64) != want {
                             fail(format!("{}: restart time", s(&x["name"])));
                         }
                     } else {
-                        let r = g.node_mesh_password.as_ref().and_then(|p| p.secret_key_ref.as_ref());
-                        let want = r.filter(|_| c.has_secrets).map(|r| format!("secret {}/{}/{}", c.settings.secrets_namespace, r.name, r.key));
-                        let got = x.get("password").map(s).map(|p| p.split(" (").next().unwrap_or("").to_string());
+                        let r = g
+                            .node_mesh_password
+                            .as_ref()
+                            .and_then(|p| p.secret_key_ref.as_ref());
+                        let want = r.filter(|_| c.has_secrets).map(|r| {
+                            format!(
+                                "secret {}/{}/{}",
+                                c.settings.secrets_namespace, r.name, r.key
+                            )
+                        });
+                        let got = x
+                            .get("password")
+                            .map(s)
+                            .map(|p| p.split(" (").next().unwrap_or("").to_string());
                         if got != want {
                             fail(format!("{}: password {got:?} != {want:?}", s(&x["name"])));
                         }
@@ -322,19 +385,51 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
                                 None => format!("{}_{id}", kind(x)),
                             }
                         }
-                        16 => kind(x) != "Node" || !all.iter().any(|y| kind(y) == "Global" && y["peer_address"] == x["peer_address"] && y.get("peer_port") == x.get("peer_port")),
+                        16 => {
+                            kind(x) != "Node"
+                                || !all.iter().any(|y| {
+                                    kind(y) == "Global"
+                                        && y["peer_address"] == x["peer_address"]
+                                        && y.get("peer_port") == x.get("peer_port")
+                                })
+                        }
                         17 => a != mine,
-                        20 => (x.get("source_address").map(addr) == Some(mine)) == !matches!(sp.source_address, Some(calico_bgpd::calico::resources::bgp_peer::SourceAddress::None)),
-                        21 => x.get("graceful_restart_time").and_then(Value::as_u64) == sp.max_restart_time.as_ref().map(|d| u64::from(d.rounded_seconds())),
-                        22 => s(&x["hops"]) == match sp.ttl_security.filter(|t| *t > 0) {
-                            Some(t) => format!("ttl-security: {t}\n"),
-                            None => "multihop: 64\n".into(),
-                        },
-                        24 => x.get("allow_local_as").and_then(Value::as_u64) == sp.num_allowed_local_as_numbers.filter(|n| *n > 0).map(u64::from),
+                        20 => {
+                            (x.get("source_address").map(addr) == Some(mine))
+                                == !matches!(
+                                sp.source_address,
+                                Some(calico_bgpd::calico::resources::bgp_peer::SourceAddress::None)
+                            )
+                        }
+                        21 => {
+                            x.get("graceful_restart_time").and_then(Value::as_u64)
+                                == sp
+                                    .max_restart_time
+                                    .as_ref()
+                                    .map(|d| u64::from(d.rounded_seconds()))
+                        }
+                        22 => {
+                            s(&x["hops"])
+                                == match sp.ttl_security.filter(|t| *t > 0) {
+                                    Some(t) => format!("ttl-security: {t}\n"),
+                                    None => "multihop: 64\n".into(),
+                                }
+                        }
+                        24 => {
+                            x.get("allow_local_as").and_then(Value::as_u64)
+                                == sp
+                                    .num_allowed_local_as_numbers
+                                    .filter(|n| *n > 0)
+                                    .map(u64::from)
+                        }
                         25 => {
                             let local = x["local_as"].as_u64();
-                            let want = sp.local_as_number.map(|a| u64::from(a.0)).unwrap_or(node_as(c, me(c)));
-                            local == Some(want) && x["internal"].as_bool() == Some(x["peer_as"].as_u64() == local)
+                            let want = sp
+                                .local_as_number
+                                .map(|a| u64::from(a.0))
+                                .unwrap_or(node_as(c, me(c)));
+                            local == Some(want)
+                                && x["internal"].as_bool() == Some(x["peer_as"].as_u64() == local)
                         }
                         26 | 27 => {
                             use calico_bgpd::calico::resources::bgp_peer::NextHopMode as M;
@@ -348,18 +443,38 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
                             s(&x["next_hop"]) == want
                         }
                         29 => {
-                            let passive = x.get("passive").and_then(Value::as_bool).unwrap_or(false);
-                            let calico_node = sp.peer_selector.is_none() && c.set.nodes.values().any(|n| fam_addr(n, true) == Some(a) || fam_addr(n, false) == Some(a));
-                            passive == (kind(x) == "Global" && calico_node && a.to_string() > mine.to_string())
+                            let passive =
+                                x.get("passive").and_then(Value::as_bool).unwrap_or(false);
+                            let calico_node = sp.peer_selector.is_none()
+                                && c.set.nodes.values().any(|n| {
+                                    fam_addr(n, true) == Some(a) || fam_addr(n, false) == Some(a)
+                                });
+                            passive
+                                == (kind(x) == "Global"
+                                    && calico_node
+                                    && a.to_string() > mine.to_string())
                         }
-                        30 => x.get("keepalive_time").and_then(Value::as_u64) == sp.keepalive_time.as_ref().map(|d| u64::from(d.rounded_seconds())),
+                        30 => {
+                            x.get("keepalive_time").and_then(Value::as_u64)
+                                == sp
+                                    .keepalive_time
+                                    .as_ref()
+                                    .map(|d| u64::from(d.rounded_seconds()))
+                        }
                         31 => {
                             let internal = x["internal"].as_bool() == Some(true);
                             let rr = x.get("rr_client_cluster_id").map(s);
                             match me(c).route_reflector_cluster_id {
                                 None => rr.is_none(),
                                 Some(id) => {
-                                    let peer_rr = c.set.nodes.values().find(|n| fam_addr(n, i == 0) == Some(a) && sp.peer_ip.is_empty()).and_then(|n| n.route_reflector_cluster_id);
+                                    let peer_rr = c
+                                        .set
+                                        .nodes
+                                        .values()
+                                        .find(|n| {
+                                            fam_addr(n, i == 0) == Some(a) && sp.peer_ip.is_empty()
+                                        })
+                                        .and_then(|n| n.route_reflector_cluster_id);
                                     let client = internal && peer_rr != Some(id);
                                     rr == client.then(|| id.to_string())
                                 }
@@ -379,21 +494,38 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
                     if let Some(g) = x.get("reachable_by") {
                         let a = addr(&x["peer_address"]);
                         let host = format!("{a}/{}", if a.is_ipv4() { 32 } else { 128 });
-                        let found = f["static_routes"].as_sequence().unwrap().iter().any(|r| r.get("via") == Some(g) && s(&r["prefix"]) == host);
+                        let found = f["static_routes"]
+                            .as_sequence()
+                            .unwrap()
+                            .iter()
+                            .any(|r| r.get("via") == Some(g) && s(&r["prefix"]) == host);
                         if !found {
                             fail(format!("{}: no static route via {}", s(&x["name"]), s(g)));
                         }
                     }
                 }
             }
-            return Some(if errs.is_empty() { Ok(()) } else { Err(errs.join("; ")) });
+            return Some(if errs.is_empty() {
+                Ok(())
+            } else {
+                Err(errs.join("; "))
+            });
         }
         38 | 39 | 42 | 43 => {
             for f in families(v) {
                 for x in sessions(f) {
-                    let export: Vec<String> = x["export"].as_sequence().unwrap().iter().map(s).collect();
-                    let import: Vec<String> = x["import"].as_sequence().unwrap().iter().map(s).collect();
-                    let gate: Vec<String> = x["export"].as_sequence().unwrap().iter().find_map(|e| e.get("interface-gate")).and_then(Value::as_sequence).map(|g| g.iter().map(s).collect()).unwrap_or_default();
+                    let export: Vec<String> =
+                        x["export"].as_sequence().unwrap().iter().map(s).collect();
+                    let import: Vec<String> =
+                        x["import"].as_sequence().unwrap().iter().map(s).collect();
+                    let gate: Vec<String> = x["export"]
+                        .as_sequence()
+                        .unwrap()
+                        .iter()
+                        .find_map(|e| e.get("interface-gate"))
+                        .and_then(Value::as_sequence)
+                        .map(|g| g.iter().map(s).collect())
+                        .unwrap_or_default();
                     let has = |p: &str| gate.iter().any(|g| g == p);
                     let internal = x["internal"].as_bool() == Some(true);
                     let ok = match item {
@@ -401,9 +533,17 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
                         39 => has("bpf*.cali"),
                         42 => {
                             let n = export.len();
-                            n >= 2 && export[n - 2].starts_with("interface-gate") && export[n - 1].starts_with("policy: calico_export_v") && export[..n - 2].iter().all(|e| e.starts_with("bgp-filter"))
+                            n >= 2
+                                && export[n - 2].starts_with("interface-gate")
+                                && export[n - 1].starts_with("policy: calico_export_v")
+                                && export[..n - 2].iter().all(|e| e.starts_with("bgp-filter"))
                         }
-                        _ => import.last().map(String::as_str) == Some("accept") && import[..import.len() - 1].iter().all(|e| e.starts_with("bgp-filter")),
+                        _ => {
+                            import.last().map(String::as_str) == Some("accept")
+                                && import[..import.len() - 1]
+                                    .iter()
+                                    .all(|e| e.starts_with("bgp-filter"))
+                        }
                     };
                     if !ok {
                         fail(format!("{}: item {item}", s(&x["name"])));
@@ -422,12 +562,25 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
             let mine = &c.settings.node_name;
             for (i, f) in fams.iter().enumerate() {
                 let Some(f) = v.get(*f) else { continue };
-                let mut want: Vec<String> = c.set.block_affinities.values().filter(|b| {
-                    use calico_bgpd::calico::resources::block_affinity::AffinityState as S;
-                    &b.spec.node == mine && !b.spec.deleted && matches!(b.spec.state, None | Some(S::Confirmed)) && b.spec.cidr.unwrap().addr().is_ipv4() == (i == 0)
-                }).map(|b| b.spec.cidr.unwrap().trunc().to_string()).collect();
+                let mut want: Vec<String> = c
+                    .set
+                    .block_affinities
+                    .values()
+                    .filter(|b| {
+                        use calico_bgpd::calico::resources::block_affinity::AffinityState as S;
+                        &b.spec.node == mine
+                            && !b.spec.deleted
+                            && matches!(b.spec.state, None | Some(S::Confirmed))
+                            && b.spec.cidr.unwrap().addr().is_ipv4() == (i == 0)
+                    })
+                    .map(|b| b.spec.cidr.unwrap().trunc().to_string())
+                    .collect();
                 want.sort();
-                let mut got: Vec<String> = f["export"].get("own_blocks").and_then(Value::as_sequence).map(|b| b.iter().map(s).collect()).unwrap_or_default();
+                let mut got: Vec<String> = f["export"]
+                    .get("own_blocks")
+                    .and_then(Value::as_sequence)
+                    .map(|b| b.iter().map(s).collect())
+                    .unwrap_or_default();
                 got.sort();
                 if got != want {
                     fail(format!("own blocks {got:?} != {want:?}"));
@@ -448,9 +601,22 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
                     if cidr.addr().is_ipv4() != (i == 0) {
                         continue;
                     }
-                    let list = if p.spec.disable_bgp_export { "disabled_pools" } else { "pools" };
-                    let other = if p.spec.disable_bgp_export { "pools" } else { "disabled_pools" };
-                    let has = |l: &str| f["export"].get(l).and_then(Value::as_sequence).is_some_and(|x| x.iter().any(|y| s(y) == cidr.to_string()));
+                    let list = if p.spec.disable_bgp_export {
+                        "disabled_pools"
+                    } else {
+                        "pools"
+                    };
+                    let other = if p.spec.disable_bgp_export {
+                        "pools"
+                    } else {
+                        "disabled_pools"
+                    };
+                    let has = |l: &str| {
+                        f["export"]
+                            .get(l)
+                            .and_then(Value::as_sequence)
+                            .is_some_and(|x| x.iter().any(|y| s(y) == cidr.to_string()))
+                    };
                     if !has(list) || has(other) {
                         fail(format!("pool {cidr} in the wrong export list"));
                     }
@@ -458,26 +624,52 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
             }
         }
         41 => {
-            let node_cfg = c.set.bgp_configurations.get(&format!("node.{}", c.settings.node_name));
-            let src = node_cfg.filter(|n| !n.spec.prefix_advertisements.is_empty()).or_else(|| c.set.bgp_configurations.get("default"))?;
+            let node_cfg = c
+                .set
+                .bgp_configurations
+                .get(&format!("node.{}", c.settings.node_name));
+            let src = node_cfg
+                .filter(|n| !n.spec.prefix_advertisements.is_empty())
+                .or_else(|| c.set.bgp_configurations.get("default"))?;
             for f in families(v) {
-                let got = f["export"].get("communities").and_then(Value::as_sequence).map(|x| x.len()).unwrap_or(0);
-                let want = src.spec.prefix_advertisements.iter().filter(|a| a.cidr.addr().is_ipv4() == (f["address"].as_str().unwrap().contains('.'))).count();
+                let got = f["export"]
+                    .get("communities")
+                    .and_then(Value::as_sequence)
+                    .map(|x| x.len())
+                    .unwrap_or(0);
+                let want = src
+                    .spec
+                    .prefix_advertisements
+                    .iter()
+                    .filter(|a| {
+                        a.cidr.addr().is_ipv4() == (f["address"].as_str().unwrap().contains('.'))
+                    })
+                    .count();
                 if got != want {
                     fail(format!("{got} community rules, want {want}"));
                 }
             }
         }
-        44 | 45 | 46 => {
-            let funcs = v.get("filter_functions").and_then(Value::as_sequence).cloned().unwrap_or_default();
+        44..=46 => {
+            let funcs = v
+                .get("filter_functions")
+                .and_then(Value::as_sequence)
+                .cloned()
+                .unwrap_or_default();
             for fu in &funcs {
                 let name = s(&fu["name"]);
                 let filter = &c.set.bgp_filters[&s(&fu["filter"])];
                 let export = s(&fu["direction"]) == "export";
                 let v4 = name.ends_with("V4");
                 let ok = match item {
-                    44 => fu["rules"].as_sequence().unwrap().len() == filter.rules(export, v4).len(),
-                    45 => name.len() <= 64 && (filter.metadata.name.len() <= 45) == name.contains(&filter.metadata.name),
+                    44 => {
+                        fu["rules"].as_sequence().unwrap().len() == filter.rules(export, v4).len()
+                    }
+                    45 => {
+                        name.len() <= 64
+                            && (filter.metadata.name.len() <= 45)
+                                == name.contains(&filter.metadata.name)
+                    }
                     _ => !filter.rules(export, v4).is_empty(),
                 };
                 if !ok {
@@ -487,10 +679,20 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
         }
         48 | 49 => {
             let g = global(c)?;
-            let excluded = me(c).labels.get("node.kubernetes.io/exclude-from-external-load-balancers").map(String::as_str) == Some("true");
+            let excluded = me(c)
+                .labels
+                .get("node.kubernetes.io/exclude-from-external-load-balancers")
+                .map(String::as_str)
+                == Some("true");
             for f in families(v) {
                 let v4 = f["address"].as_str().unwrap().contains('.');
-                let ranges: Vec<String> = g.service_cluster_ips.iter().map(|x| x.cidr.trunc()).filter(|x| x.addr().is_ipv4() == v4).map(|x| x.to_string()).collect();
+                let ranges: Vec<String> = g
+                    .service_cluster_ips
+                    .iter()
+                    .map(|x| x.cidr.trunc())
+                    .filter(|x| x.addr().is_ipv4() == v4)
+                    .map(|x| x.to_string())
+                    .collect();
                 let kernel = serde_norway::to_string(&f["kernel"]).unwrap();
                 let statics = serde_norway::to_string(&f["static_routes"]).unwrap();
                 for r in &ranges {
@@ -507,14 +709,28 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
             for p in c.set.ip_pools.values() {
                 use calico_bgpd::calico::resources::ip_pool::EncapMode as E;
                 let cidr = p.spec.cidr.unwrap().trunc();
-                let Some(f) = v.get(if cidr.addr().is_ipv4() { "ipv4" } else { "ipv6" }) else { continue };
+                let Some(f) = v.get(if cidr.addr().is_ipv4() {
+                    "ipv4"
+                } else {
+                    "ipv6"
+                }) else {
+                    continue;
+                };
                 let kernel = serde_norway::to_string(&f["kernel"]).unwrap();
                 let ok = match (item, p.vxlan(), p.ipip()) {
-                    (53, E::Never, _) | (54, _, E::Never | E::CrossSubnet) | (55, _, E::Never | E::Always) => true,
+                    (53, E::Never, _)
+                    | (54, _, E::Never | E::CrossSubnet)
+                    | (55, _, E::Never | E::Always) => true,
                     (53, _, _) => kernel.contains(&format!("cidr: {cidr}\n    reason: vxlan")),
-                    (54, E::Never, E::Always) => kernel.contains(&format!("cidr: {cidr}\n    tunnel: tunl0")),
-                    (55, E::Never, E::CrossSubnet) => kernel.contains(&format!("cidr: {cidr}\n    tunnel:\n      cross-subnet:")),
-                    (56, E::Never, E::Never) if cidr.addr().is_ipv4() => kernel.contains(&format!("cidr: {cidr}\n    tunnel: none")),
+                    (54, E::Never, E::Always) => {
+                        kernel.contains(&format!("cidr: {cidr}\n    tunnel: tunl0"))
+                    }
+                    (55, E::Never, E::CrossSubnet) => {
+                        kernel.contains(&format!("cidr: {cidr}\n    tunnel:\n      cross-subnet:"))
+                    }
+                    (56, E::Never, E::Never) if cidr.addr().is_ipv4() => {
+                        kernel.contains(&format!("cidr: {cidr}\n    tunnel: none"))
+                    }
                     _ => true,
                 };
                 if !ok {
@@ -525,9 +741,16 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
                 // 58: blocks are blackhole static routes; 59: the kernel filter
                 // has no final reject (everything else is installed).
                 for f in families(v) {
-                    for b in f["export"].get("own_blocks").and_then(Value::as_sequence).cloned().unwrap_or_default() {
+                    for b in f["export"]
+                        .get("own_blocks")
+                        .and_then(Value::as_sequence)
+                        .cloned()
+                        .unwrap_or_default()
+                    {
                         let statics = serde_norway::to_string(&f["static_routes"]).unwrap();
-                        if !statics.contains(&format!("prefix: {}\n  reason: block", s(&b))) && item == 58 {
+                        if !statics.contains(&format!("prefix: {}\n  reason: block", s(&b)))
+                            && item == 58
+                        {
                             fail(format!("block {} has no blackhole route", s(&b)));
                         }
                     }
@@ -536,7 +759,11 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
         }
         _ => return None,
     }
-    Some(if errs.is_empty() { Ok(()) } else { Err(errs.join("; ")) })
+    Some(if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs.join("; "))
+    })
 }
 
 fn read_case(case: &Path) -> (Case, Vec<u32>) {
@@ -554,7 +781,9 @@ fn read_case(case: &Path) -> (Case, Vec<u32>) {
             expects.push((path.to_string(), op == "has", text));
         }
     }
-    let plan: Value = serde_norway::from_str(&std::fs::read_to_string(case.join("expected.yaml")).unwrap()).unwrap();
+    let plan: Value =
+        serde_norway::from_str(&std::fs::read_to_string(case.join("expected.yaml")).unwrap())
+            .unwrap();
     let (set, _) = load_dir(&case.join("input")).unwrap();
     let c = Case {
         name: case.file_name().unwrap().to_string_lossy().to_string(),
@@ -569,7 +798,9 @@ fn read_case(case: &Path) -> (Case, Vec<u32>) {
 
 /// Items that have no generic check; a case listing one must say what it
 /// expects with `expect` lines.
-const BY_EXPECT: &[u32] = &[15, 18, 19, 23, 33, 47, 50, 51, 52, 57, 66, 67, 68, 69, 70, 72];
+const BY_EXPECT: &[u32] = &[
+    15, 18, 19, 23, 33, 47, 50, 51, 52, 57, 66, 67, 68, 69, 70, 72,
+];
 
 #[test]
 fn checklist() {
@@ -577,11 +808,19 @@ fn checklist() {
     let mut errors = Vec::new();
     for case in cases() {
         let (c, items) = read_case(&case);
-        assert!(!items.is_empty(), "{}: README has no Checklist: line", c.name);
+        assert!(
+            !items.is_empty(),
+            "{}: README has no Checklist: line",
+            c.name
+        );
         for (path, has, text) in &c.expects {
             let sub = serde_norway::to_string(at(&c.plan, path)).unwrap();
             if sub.contains(text.as_str()) != *has {
-                errors.push(format!("{}: expect {path} {} {text:?}; it is:\n{sub}", c.name, if *has { "has" } else { "lacks" }));
+                errors.push(format!(
+                    "{}: expect {path} {} {text:?}; it is:\n{sub}",
+                    c.name,
+                    if *has { "has" } else { "lacks" }
+                ));
             }
         }
         for item in items {
@@ -611,7 +850,10 @@ fn bad_file_keeps_the_previous_plan() {
     let dir = std::env::temp_dir().join(format!("calico-bgpd-golden-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let case = cases().into_iter().find(|c| c.ends_with("mesh-default")).unwrap();
+    let case = cases()
+        .into_iter()
+        .find(|c| c.ends_with("mesh-default"))
+        .unwrap();
     for e in std::fs::read_dir(case.join("input")).unwrap() {
         let p = e.unwrap().path();
         std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
@@ -649,4 +891,51 @@ fn bad_file_keeps_the_previous_plan() {
     assert!(matches!(l.reload(), Reload::Applied { changed: true, .. }));
     assert!(matches!(l.reload(), Reload::Applied { changed: false, .. }));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Item 71 as a change: deleting a Node removes its mesh session, and a
+/// pending affinity counts once it is confirmed.
+#[test]
+fn node_deletion_and_affinity_confirmation() {
+    use calico_bgpd::calico::plan::compute;
+    use calico_bgpd::calico::resources::block_affinity::AffinityState;
+    let case = cases()
+        .into_iter()
+        .find(|c| c.ends_with("mesh-default"))
+        .unwrap();
+    let (mut set, _) = load_dir(&case.join("input")).unwrap();
+    let st = settings(&case);
+    let names = |set: &ResourceSet| -> Vec<String> {
+        let p = compute(set, &st, &NoSecrets).unwrap();
+        p.ipv4
+            .unwrap()
+            .sessions
+            .into_iter()
+            .map(|s| s.name)
+            .collect()
+    };
+    assert_eq!(names(&set), ["Mesh_192_0_2_3", "Mesh_192_0_2_10"]);
+    set.nodes.remove("node-c");
+    assert_eq!(names(&set), ["Mesh_192_0_2_3"]);
+    let blocks = |set: &ResourceSet| {
+        compute(set, &st, &NoSecrets)
+            .unwrap()
+            .ipv4
+            .unwrap()
+            .export
+            .own_blocks
+    };
+    assert_eq!(blocks(&set).len(), 1);
+    for a in set.block_affinities.values_mut() {
+        if a.spec.state == Some(AffinityState::Pending) {
+            a.spec.state = Some(AffinityState::Confirmed);
+        }
+    }
+    assert_eq!(
+        blocks(&set)
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["10.244.1.0/26", "10.244.2.0/26"]
+    );
 }

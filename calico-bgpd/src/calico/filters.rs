@@ -219,7 +219,9 @@ fn rule_model(r: &bgp_filter::FilterRule, warnings: &mut Vec<String>, at: &str) 
     if let (Some(cidr), Some(op)) = (r.cidr, r.match_operator) {
         let cidr = cidr.trunc();
         let lengths = r.prefix_length.map(|pl| {
-            let min = pl.min.map_or(cidr.prefix_len(), |m| m.max(cidr.prefix_len()));
+            let min = pl
+                .min
+                .map_or(cidr.prefix_len(), |m| m.max(cidr.prefix_len()));
             let max = pl
                 .max
                 .map_or(cidr.max_prefix_len(), |m| m.min(cidr.max_prefix_len()));
@@ -274,7 +276,9 @@ fn rule_model(r: &bgp_filter::FilterRule, warnings: &mut Vec<String>, at: &str) 
             if let Some(c) = &op.add_community {
                 Some(RuleAction::AddCommunity(c.value.clone()))
             } else if let Some(p) = &op.prepend_as_path {
-                Some(RuleAction::PrependAsPath(p.prefix.iter().map(|a| a.0).collect()))
+                Some(RuleAction::PrependAsPath(
+                    p.prefix.iter().map(|a| a.0).collect(),
+                ))
             } else {
                 op.set_priority
                     .as_ref()
@@ -305,7 +309,13 @@ pub fn filter_function(
     let rules: Vec<FilterRule> = rules
         .iter()
         .enumerate()
-        .map(|(i, r)| rule_model(r, warnings, &format!("BGPFilter {} rule {i}", f.metadata.name)))
+        .map(|(i, r)| {
+            rule_model(
+                r,
+                warnings,
+                &format!("BGPFilter {} rule {i}", f.metadata.name),
+            )
+        })
         .collect();
     let untranslatable = rules.iter().enumerate().find_map(|(i, r)| {
         translate_rule(r)
@@ -354,7 +364,9 @@ fn translate_rule(r: &FilterRule) -> Result<TermConfig, String> {
                 return Err("`source: RemotePeers` needs the route's origin, which bgp-rib policies do not see".into());
             }
             RuleMatch::Interface(i) => {
-                return Err(format!("`interface: {i}` needs the route's interface, which bgp-rib policies do not see"));
+                return Err(format!(
+                    "`interface: {i}` needs the route's interface, which bgp-rib policies do not see"
+                ));
             }
             RuleMatch::PeerType(p) => m.peer_type = Some(*p),
             RuleMatch::Community(c) if is_large(c) => m.large_community_any = Some(vec![c.clone()]),
@@ -392,7 +404,10 @@ fn translate_rule(r: &FilterRule) -> Result<TermConfig, String> {
             RuleAction::PrependAsPath(asns) => {
                 let Some(first) = asns.first() else { continue };
                 if set.as_path_prepend.is_some() || asns.iter().any(|a| a != first) {
-                    return Err("prepending different AS numbers is more than one bgp-rib prepend action".into());
+                    return Err(
+                        "prepending different AS numbers is more than one bgp-rib prepend action"
+                            .into(),
+                    );
                 }
                 set.as_path_prepend = Some(PrependConfig {
                     count: Some(u32::try_from(asns.len()).unwrap_or(u32::MAX)),
@@ -439,6 +454,104 @@ impl FilterFunction {
             terms,
         })
     }
+}
+
+/// What the typed rules look at in a route (the parts bgp-rib policies do
+/// not see included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteFacts {
+    /// The prefix.
+    pub prefix: IpNet,
+    /// Learned from a BGP peer (BIRD's `RTS_BGP`), not from the kernel or
+    /// a static route.
+    pub from_bgp: bool,
+    /// The interface the route points at, when it has one.
+    pub interface: Option<String>,
+    /// Standard and large communities, as text (`aa:nn`, `aa:nn:mm`).
+    pub communities: Vec<String>,
+    /// The AS path, leftmost first.
+    pub as_path: Vec<u32>,
+    /// LOCAL_PREF.
+    pub local_pref: Option<u32>,
+}
+
+/// BIRD's `~` between a string and a pattern: `*` any run of characters,
+/// `?` one character.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    // Classic two-pointer matching with back-tracking to the last `*`.
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while j < t.len() {
+        match p.get(i) {
+            Some('*') => {
+                star = Some((i, j));
+                i += 1;
+            }
+            Some(c) if *c == '?' || Some(c) == t.get(j) => {
+                i += 1;
+                j += 1;
+            }
+            _ => match star {
+                Some((si, sj)) => {
+                    i = si + 1;
+                    j = sj + 1;
+                    star = Some((si, sj + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(i..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+}
+
+impl RuleMatch {
+    /// Whether the condition holds for a route sent to (export) or received
+    /// from (import) a peer; `internal`: the session is iBGP.
+    pub fn holds(&self, r: &RouteFacts, internal: bool) -> bool {
+        match self {
+            RuleMatch::Prefix { op, cidr, lengths } => {
+                let inside = match lengths {
+                    Some((a, b)) => {
+                        cidr.contains(&r.prefix) && (*a..=*b).contains(&r.prefix.prefix_len())
+                    }
+                    None => cidr.contains(&r.prefix),
+                };
+                match op {
+                    PrefixOp::Equal => r.prefix.trunc() == *cidr,
+                    PrefixOp::NotEqual => r.prefix.trunc() != *cidr,
+                    PrefixOp::In => inside,
+                    PrefixOp::NotIn => !inside,
+                }
+            }
+            RuleMatch::FromBgpPeer => r.from_bgp,
+            RuleMatch::Interface(g) => r.interface.as_deref().is_some_and(|i| glob_match(g, i)),
+            RuleMatch::PeerType(PeerTypeName::Ibgp) => internal,
+            RuleMatch::PeerType(_) => !internal,
+            RuleMatch::Community(c) => r.communities.iter().any(|x| x == c),
+            RuleMatch::AsPathPrefix(p) => r.as_path.starts_with(p),
+            RuleMatch::LocalPref(lp) => r.local_pref == Some(*lp),
+        }
+    }
+}
+
+impl FilterFunction {
+    /// Runs the function: the first rule whose conditions all hold gives
+    /// its actions and verdict (`true`: accept); none: the route goes on to
+    /// the next stage.
+    pub fn evaluate(&self, r: &RouteFacts, internal: bool) -> Option<(bool, &[RuleAction])> {
+        self.rules
+            .iter()
+            .find(|rule| rule.matches.iter().all(|m| m.holds(r, internal)))
+            .map(|rule| (rule.accept, rule.actions.as_slice()))
+    }
+}
+
+/// Whether the interface gate rejects a route on `interface`.
+pub fn gate_rejects(patterns: &[String], interface: Option<&str>) -> bool {
+    interface.is_some_and(|i| patterns.iter().any(|p| glob_match(p, i)))
 }
 
 /// Communities added to exported routes inside a CIDR.
@@ -500,10 +613,18 @@ impl CalicoExport {
         };
         let mut terms = Vec::new();
         for p in &self.disabled_pools {
-            terms.push(term(format!("disabled-pool {p}"), format!("{p}+"), Flow::Reject));
+            terms.push(term(
+                format!("disabled-pool {p}"),
+                format!("{p}+"),
+                Flow::Reject,
+            ));
         }
         for c in &self.communities {
-            let mut t = term(format!("communities {}", c.cidr), format!("{}+", c.cidr), Flow::NextTerm);
+            let mut t = term(
+                format!("communities {}", c.cidr),
+                format!("{}+", c.cidr),
+                Flow::NextTerm,
+            );
             if !c.communities.is_empty() {
                 t.set.community_add = Some(c.communities.clone());
             }
@@ -514,13 +635,21 @@ impl CalicoExport {
         }
         for b in &self.own_blocks {
             terms.push(term(format!("block {b}"), b.to_string(), Flow::Accept));
-            terms.push(term(format!("inside block {b}"), format!("{b}+"), Flow::Reject));
+            terms.push(term(
+                format!("inside block {b}"),
+                format!("{b}+"),
+                Flow::Reject,
+            ));
         }
         for s in &self.static_routes {
             terms.push(term(format!("static {s}"), format!("{s}+"), Flow::Accept));
         }
         for s in &self.reflected_load_balancer_ranges {
-            terms.push(term(format!("load-balancer range {s}"), format!("{s}+"), Flow::Accept));
+            terms.push(term(
+                format!("load-balancer range {s}"),
+                format!("{s}+"),
+                Flow::Accept,
+            ));
         }
         for p in &self.pools {
             terms.push(term(format!("pool {p}"), format!("{p}+"), Flow::Accept));
@@ -674,11 +803,79 @@ mod tests {
         let long = "a-very-long-bgp-filter-name-that-is-over-forty-five-characters";
         let f = function_name(long, Direction::Export, Family::Ipv6);
         assert!(f.len() <= 64, "{f}");
-        assert!(f.starts_with("bgp_a-very-long-bgp-filter-name-th_"), "{f}");
+        assert_eq!(
+            f,
+            format!("bgp_{}_{}_exportFilterV6", &long[..28], "8AA3F90049D18384")
+        );
         assert_eq!(truncate_and_hash(&"x".repeat(45), 45), "x".repeat(45));
         let t = truncate_and_hash(&"x".repeat(46), 45);
         assert_eq!(t.len(), 45);
         assert_eq!(&t[..29], &format!("{}_", "x".repeat(28)));
-        assert!(t[29..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase()));
+        assert!(
+            t[29..]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase())
+        );
+    }
+    #[test]
+    fn globs_and_typed_rules() {
+        assert!(glob_match("*.cali", "vxlan.cali"));
+        assert!(glob_match("*.cali", "wireguard.cali"));
+        assert!(!glob_match("*.cali", "vxlan.calico"));
+        assert!(glob_match("bpf*.cali", "bpfout.cali"));
+        assert!(glob_match("eth?", "eth0"));
+        assert!(!glob_match("eth?", "eth10"));
+        assert!(glob_match("*", ""));
+        let gate: Vec<String> = ["*.cali", "*.calico", "bpf*.cali"]
+            .map(String::from)
+            .to_vec();
+        assert!(gate_rejects(&gate, Some("vxlan.calico")));
+        assert!(!gate_rejects(&gate, Some("eth0")));
+        assert!(!gate_rejects(&gate, None));
+        let f = FilterFunction {
+            name: "f".into(),
+            filter: "f".into(),
+            direction: Direction::Export,
+            rules: vec![
+                FilterRule {
+                    matches: vec![
+                        RuleMatch::Prefix {
+                            op: PrefixOp::In,
+                            cidr: "10.0.0.0/8".parse().unwrap(),
+                            lengths: Some((16, 24)),
+                        },
+                        RuleMatch::FromBgpPeer,
+                    ],
+                    actions: vec![],
+                    accept: false,
+                },
+                FilterRule {
+                    matches: vec![RuleMatch::Interface("eth*".into())],
+                    actions: vec![RuleAction::AddCommunity("1:2".into())],
+                    accept: true,
+                },
+            ],
+            untranslatable: Some("typed".into()),
+        };
+        let route = |p: &str, bgp: bool, i: Option<&str>| RouteFacts {
+            prefix: p.parse().unwrap(),
+            from_bgp: bgp,
+            interface: i.map(String::from),
+            communities: vec![],
+            as_path: vec![],
+            local_pref: None,
+        };
+        assert_eq!(
+            f.evaluate(&route("10.1.0.0/16", true, None), true)
+                .map(|x| x.0),
+            Some(false)
+        );
+        assert_eq!(f.evaluate(&route("10.1.0.0/16", false, None), true), None);
+        assert_eq!(f.evaluate(&route("10.1.1.0/25", true, None), true), None);
+        let (accept, actions) = f
+            .evaluate(&route("10.1.1.0/25", true, Some("eth1")), true)
+            .unwrap();
+        assert!(accept);
+        assert_eq!(actions, [RuleAction::AddCommunity("1:2".into())]);
     }
 }

@@ -132,7 +132,12 @@ impl<'a> Cluster<'a> {
     /// a node with its own listen port must have that one, and then (as
     /// the Go `else if` reads) a global listen port must also be that one
     /// whenever the node's own port did not rule it out.
-    fn nodes_with_ip_port_as(&self, ip: &str, asn: Option<u32>, port: Option<u16>) -> Vec<&'a NodeInfo> {
+    fn nodes_with_ip_port_as(
+        &self,
+        ip: &str,
+        asn: Option<u32>,
+        port: Option<u16>,
+    ) -> Vec<&'a NodeInfo> {
         let want_as = asn.filter(|a| *a != 0).unwrap_or(self.global_as);
         self.set
             .nodes
@@ -379,10 +384,12 @@ fn peerings(c: &Cluster<'_>, me: &str, warnings: &mut Vec<String>) -> Vec<(Scope
                     continue;
                 };
                 let host = ip.to_string();
-                if port.is_none() {
-                    if let Some(n) = c.nodes_with_ip_port_as(&host, Some(asn), None).first() {
-                        port = c.node_port(&n.name);
-                    }
+                if let Some(n) = port
+                    .is_none()
+                    .then(|| c.nodes_with_ip_port_as(&host, Some(asn), None))
+                    .and_then(|v| v.first().copied())
+                {
+                    port = c.node_port(&n.name);
                 }
                 ps.push(Peering {
                     ip,
@@ -394,7 +401,11 @@ fn peerings(c: &Cluster<'_>, me: &str, warnings: &mut Vec<String>) -> Vec<(Scope
                     reverse: false,
                 });
             }
-            let scope = if global_pass { Scope::Global } else { Scope::Node };
+            let scope = if global_pass {
+                Scope::Global
+            } else {
+                Scope::Node
+            };
             for p in ps {
                 emit(scope, p, &mut out);
             }
@@ -406,7 +417,8 @@ fn peerings(c: &Cluster<'_>, me: &str, warnings: &mut Vec<String>) -> Vec<(Scope
     };
     for peer in c.set.bgp_peers.values() {
         let s = &peer.spec;
-        if s.reverse_peering == Some(ReversePeering::Manual) || s.local_workload_selector.is_some() {
+        if s.reverse_peering == Some(ReversePeering::Manual) || s.local_workload_selector.is_some()
+        {
             continue;
         }
         let (selected, families): (bool, Vec<Family>) = if let Some(sel) = &s.peer_selector {
@@ -468,7 +480,9 @@ pub fn sessions(
             .and_then(|g| g.node_mesh_max_restart_time.as_ref())
             .map(|d| d.rounded_seconds());
         for n in c.set.nodes.values() {
-            let Some(ip) = node_addr(n, family) else { continue };
+            let Some(ip) = node_addr(n, family) else {
+                continue;
+            };
             if ip == my_ip || n.route_reflector_cluster_id.is_some() {
                 continue;
             }
@@ -490,7 +504,11 @@ pub fn sessions(
                 password: password.clone(),
                 graceful_restart_time: gr,
                 keepalive_time: None,
-                hops: if internal { Hops::Multihop(64) } else { Hops::Direct },
+                hops: if internal {
+                    Hops::Multihop(64)
+                } else {
+                    Hops::Direct
+                },
                 next_hop: NextHop::Auto,
                 allow_local_as: None,
                 rr_client_cluster_id: None,
@@ -524,7 +542,13 @@ pub fn sessions(
                     .as_ref()
                     .and_then(|pw| pw.secret_key_ref.as_ref())
                     .and_then(|r| {
-                        resolve(secrets, namespace, r, &format!("BGPPeer {}", p.peer), warnings)
+                        resolve(
+                            secrets,
+                            namespace,
+                            r,
+                            &format!("BGPPeer {}", p.peer),
+                            warnings,
+                        )
                     })
             })
             .clone();

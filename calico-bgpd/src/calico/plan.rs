@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Family;
 use super::filters::{
-    self, CalicoExport, ClusterRoutePolicy, CommunityRule, Direction, FilterFunction,
-    KernelFilter, PoolView, Stage,
+    self, CalicoExport, ClusterRoutePolicy, CommunityRule, Direction, FilterFunction, KernelFilter,
+    PoolView, Stage,
 };
 use super::peering::{self, Cluster, Session};
 use super::resources::ResourceSet;
@@ -214,7 +214,10 @@ pub fn compute(
     let cluster = Cluster::new(set);
     let mut warnings = Vec::new();
     let rid = router_id(settings.router_id, me, node.ipv4.map(|(a, _)| a))?;
-    let node_cfg = set.bgp_configurations.get(&format!("node.{me}")).map(|c| &c.spec);
+    let node_cfg = set
+        .bgp_configurations
+        .get(&format!("node.{me}"))
+        .map(|c| &c.spec);
     let log_level = match node_cfg
         .and_then(|c| c.log_severity_screen.clone())
         .or_else(|| cluster.global.and_then(|g| g.log_severity_screen.clone()))
@@ -276,7 +279,10 @@ pub fn compute(
                     ));
                     continue;
                 };
-                for (dir, steps) in [(Direction::Import, &mut import), (Direction::Export, &mut export)] {
+                for (dir, steps) in [
+                    (Direction::Import, &mut import),
+                    (Direction::Export, &mut export),
+                ] {
                     if let Some(func) = filters::filter_function(res, dir, family, &mut warnings) {
                         steps.push(Stage::BgpFilter(func.name.clone()));
                         functions.entry(func.name.clone()).or_insert(func);
@@ -289,7 +295,11 @@ pub fn compute(
                 .map(|s| s.to_string())
                 .collect();
             if s.internal {
-                gate.extend(filters::IBGP_REJECTED_INTERFACES.iter().map(|s| s.to_string()));
+                gate.extend(
+                    filters::IBGP_REJECTED_INTERFACES
+                        .iter()
+                        .map(|s| s.to_string()),
+                );
             }
             gate.sort();
             export.push(Stage::InterfaceGate(gate));
@@ -374,8 +384,9 @@ pub fn compute(
                                 values.insert(n.value.clone());
                             }
                         }
-                        let (large, std): (Vec<String>, Vec<String>) =
-                            values.into_iter().partition(|v| v.matches(':').count() == 2);
+                        let (large, std): (Vec<String>, Vec<String>) = values
+                            .into_iter()
+                            .partition(|v| v.matches(':').count() == 2);
                         CommunityRule {
                             cidr: a.cidr.trunc(),
                             communities: std,
@@ -441,7 +452,12 @@ pub fn compute(
         };
         let mut direct_interfaces: Vec<String> = cluster
             .global
-            .map(|g| g.ignored_interfaces.iter().map(|i| format!("-{i}")).collect())
+            .map(|g| {
+                g.ignored_interfaces
+                    .iter()
+                    .map(|i| format!("-{i}"))
+                    .collect()
+            })
             .unwrap_or_default();
         direct_interfaces.extend(["-cali*".to_string(), "-kube-ipvs*".into(), "*".into()]);
         *slot = Some(FamilyPlan {

@@ -310,7 +310,9 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, (SelectorErrorKind, usize)>
                 // Two-word operators: the second word after blanks.
                 let second = |word: &str, second: &str| -> Option<usize> {
                     let j = skip_blanks(i + word.len());
-                    text.get(j..)?.starts_with(second).then_some(j + second.len())
+                    text.get(j..)?
+                        .starts_with(second)
+                        .then_some(j + second.len())
                 };
                 if rest.starts_with("contains") {
                     out.push((Tok::Contains, start));
@@ -360,7 +362,10 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, (SelectorErrorKind, usize)>
             }
             _ if is_label_byte(b) => {
                 let end = label_end(i);
-                out.push((Tok::Label(text.get(i..end).unwrap_or("").to_string()), start));
+                out.push((
+                    Tok::Label(text.get(i..end).unwrap_or("").to_string()),
+                    start,
+                ));
                 i = end;
             }
             _ => {
@@ -572,12 +577,7 @@ impl fmt::Display for Expr {
     /// The canonical form (Calico's `String()` style: double quotes,
     /// parenthesised `&&` and `||` groups).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let set = |s: &BTreeSet<String>| {
-            s.iter()
-                .map(|v| quote(v))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let set = |s: &BTreeSet<String>| s.iter().map(|v| quote(v)).collect::<Vec<_>>().join(", ");
         match self {
             Expr::All => f.write_str("all()"),
             Expr::Global => f.write_str("global()"),
@@ -741,10 +741,7 @@ mod tests {
         assert_eq!(kind("a in {'x' 'y'}"), K::ExpectedRBrace);
         assert_eq!(kind("(has(a)"), K::ExpectedRParen);
         assert_eq!(kind("&& has(a)"), K::UnexpectedToken("'&&'".into()));
-        assert_eq!(
-            kind("has(a) has(b)"),
-            K::TrailingContent("'has(b)'".into())
-        );
+        assert_eq!(kind("has(a) has(b)"), K::TrailingContent("'has(b)'".into()));
         let e = match Selector::parse("has(a) && b = 'x'") {
             Err(e) => e,
             Ok(_) => panic!("parsed"),

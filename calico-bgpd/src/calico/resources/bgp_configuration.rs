@@ -39,7 +39,11 @@ pub struct BgpConfigurationSpec {
     #[serde(default, rename = "serviceExternalIPs", deserialize_with = "nullable")]
     pub service_external_ips: Vec<CidrEntry>,
     /// Allowed service load-balancer IPs.
-    #[serde(default, rename = "serviceLoadBalancerIPs", deserialize_with = "nullable")]
+    #[serde(
+        default,
+        rename = "serviceLoadBalancerIPs",
+        deserialize_with = "nullable"
+    )]
     pub service_load_balancer_ips: Vec<CidrEntry>,
     /// Whether whole load-balancer ranges are advertised (default Enabled).
     #[serde(default)]
@@ -181,7 +185,9 @@ impl BgpConfiguration {
                 if !known && !is_community_value(c) {
                     errs.push(FieldError::new(
                         format!("spec.prefixAdvertisements[{i}].communities[{j}]"),
-                        format!("{c:?} is neither a community value nor a name in spec.communities"),
+                        format!(
+                            "{c:?} is neither a community value nor a name in spec.communities"
+                        ),
                     ));
                 } else if !known && community_parts(c).is_none() {
                     errs.push(FieldError::new(
@@ -200,7 +206,10 @@ impl BgpConfiguration {
 pub fn community_parts(s: &str) -> Option<Vec<u32>> {
     let parts: Vec<&str> = s.split(':').collect();
     match parts.len() {
-        2 => parts.iter().map(|p| p.parse::<u16>().ok().map(u32::from)).collect(),
+        2 => parts
+            .iter()
+            .map(|p| p.parse::<u16>().ok().map(u32::from))
+            .collect(),
         3 => parts.iter().map(|p| p.parse::<u32>().ok()).collect(),
         _ => None,
     }

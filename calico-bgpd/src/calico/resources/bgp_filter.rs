@@ -73,7 +73,11 @@ pub struct FilterRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<u32>,
     /// Changes made before accepting (v3.32+).
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "nullable")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "nullable"
+    )]
     pub operations: Vec<FilterOperation>,
 }
 
@@ -145,7 +149,11 @@ pub struct FilterOperation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub add_community: Option<ValueOf<String>>,
     /// Prepend AS numbers.
-    #[serde(default, rename = "prependASPath", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "prependASPath",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub prepend_as_path: Option<PrependAsPath>,
     /// Set the priority.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -200,13 +208,11 @@ impl BgpFilter {
                     }
                     _ => {}
                 }
-                if let Some(c) = r.cidr {
-                    if c.addr().is_ipv4() != v4 {
-                        errs.push(FieldError::new(
-                            at("cidr"),
-                            format!("{c} is not an IPv{} CIDR", if v4 { 4 } else { 6 }),
-                        ));
-                    }
+                if let Some(c) = r.cidr.filter(|c| c.addr().is_ipv4() != v4) {
+                    errs.push(FieldError::new(
+                        at("cidr"),
+                        format!("{c} is not an IPv{} CIDR", if v4 { 4 } else { 6 }),
+                    ));
                 }
                 let max_len = if v4 { 32 } else { 128 };
                 if let Some(pl) = r.prefix_length {
@@ -242,7 +248,10 @@ impl BgpFilter {
                     }
                 }
                 if !r.operations.is_empty() && r.action != FilterAction::Accept {
-                    errs.push(FieldError::new(at("operations"), "operations need action Accept"));
+                    errs.push(FieldError::new(
+                        at("operations"),
+                        "operations need action Accept",
+                    ));
                 }
                 for (j, op) in r.operations.iter().enumerate() {
                     let n = usize::from(op.add_community.is_some())
@@ -254,13 +263,15 @@ impl BgpFilter {
                             "exactly one of addCommunity, prependASPath, setPriority",
                         ));
                     }
-                    if let Some(c) = &op.add_community {
-                        if super::bgp_configuration::community_parts(&c.value).is_none() {
-                            errs.push(FieldError::new(
-                                format!("{}[{j}].addCommunity.value", at("operations")),
-                                format!("{:?} is not a community", c.value),
-                            ));
-                        }
+                    if let Some(c) = op
+                        .add_community
+                        .as_ref()
+                        .filter(|c| super::bgp_configuration::community_parts(&c.value).is_none())
+                    {
+                        errs.push(FieldError::new(
+                            format!("{}[{j}].addCommunity.value", at("operations")),
+                            format!("{:?} is not a community", c.value),
+                        ));
                     }
                 }
             }

@@ -138,7 +138,9 @@ pub fn split_peer_ip(s: &str) -> Result<(IpAddr, Option<u16>), String> {
         }
     };
     if port.is_some() && ip.is_ipv6() && !s.starts_with('[') {
-        return Err(format!("{s:?}: write an IPv6 address with a port as [IPv6]:port"));
+        return Err(format!(
+            "{s:?}: write an IPv6 address with a port as [IPv6]:port"
+        ));
     }
     Ok((ip, port))
 }
@@ -172,13 +174,15 @@ impl BgpPeer {
                 "keepOriginalNextHop and nextHopMode cannot both be set",
             ));
         }
-        if let Some(w) = &s.local_workload_selector {
-            if !s.peer_ip.is_empty() || s.peer_selector.is_some() {
-                errs.push(FieldError::new(
-                    "spec.localWorkloadSelector",
-                    format!("{w} cannot be set with peerIP or peerSelector"),
-                ));
-            }
+        if let Some(w) = s
+            .local_workload_selector
+            .as_ref()
+            .filter(|_| !s.peer_ip.is_empty() || s.peer_selector.is_some())
+        {
+            errs.push(FieldError::new(
+                "spec.localWorkloadSelector",
+                format!("{w} cannot be set with peerIP or peerSelector"),
+            ));
         }
         let mut peer = None;
         if !s.peer_ip.is_empty() {
@@ -217,8 +221,14 @@ mod tests {
     fn peer_ip_forms() {
         let p = |s| split_peer_ip(s);
         assert_eq!(p("192.0.2.1"), Ok(("192.0.2.1".parse().unwrap(), None)));
-        assert_eq!(p("192.0.2.1:166"), Ok(("192.0.2.1".parse().unwrap(), Some(166))));
-        assert_eq!(p("[2001:db8::1]:50"), Ok(("2001:db8::1".parse().unwrap(), Some(50))));
+        assert_eq!(
+            p("192.0.2.1:166"),
+            Ok(("192.0.2.1".parse().unwrap(), Some(166)))
+        );
+        assert_eq!(
+            p("[2001:db8::1]:50"),
+            Ok(("2001:db8::1".parse().unwrap(), Some(50)))
+        );
         assert_eq!(p("2001:db8::1"), Ok(("2001:db8::1".parse().unwrap(), None)));
         assert!(p("192.0.2.1:x").is_err());
         assert!(p("[2001:db8::1]").is_err());

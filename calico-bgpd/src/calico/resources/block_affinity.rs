@@ -63,7 +63,9 @@ fn bool_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         Some(B::Text(t)) => match t.as_str() {
             "true" => Ok(true),
             "false" | "" => Ok(false),
-            _ => Err(de::Error::custom(format!("expected true or false, not {t:?}"))),
+            _ => Err(de::Error::custom(format!(
+                "expected true or false, not {t:?}"
+            ))),
         },
     }
 }

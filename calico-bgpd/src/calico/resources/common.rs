@@ -139,9 +139,7 @@ impl Duration {
                 .take_while(|b| b.is_ascii_digit() || *b == b'.')
                 .count();
             let (num, after) = rest.split_at(num_len);
-            let value: f64 = num
-                .parse()
-                .map_err(|_| format!("invalid duration {s:?}"))?;
+            let value: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
             let unit_len = after
                 .bytes()
                 .take_while(|b| !b.is_ascii_digit() && *b != b'.')

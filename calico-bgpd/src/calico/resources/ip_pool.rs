@@ -70,13 +70,15 @@ impl IpPool {
         match self.spec.cidr {
             None => errs.push(FieldError::new("spec.cidr", "required")),
             Some(c) => {
-                if let Some(b) = self.spec.block_size {
-                    if b < c.prefix_len() || b > c.max_prefix_len() {
-                        errs.push(FieldError::new(
-                            "spec.blockSize",
-                            format!("{b} does not fit in {c}"),
-                        ));
-                    }
+                if let Some(b) = self
+                    .spec
+                    .block_size
+                    .filter(|b| *b < c.prefix_len() || *b > c.max_prefix_len())
+                {
+                    errs.push(FieldError::new(
+                        "spec.blockSize",
+                        format!("{b} does not fit in {c}"),
+                    ));
                 }
                 if c.addr().is_ipv6() && self.ipip() != EncapMode::Never {
                     errs.push(FieldError::new("spec.ipipMode", "IP-in-IP is IPv4 only"));

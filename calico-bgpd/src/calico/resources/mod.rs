@@ -195,7 +195,10 @@ enum KindOf {
 }
 
 fn classify(api_version: &str, kind: &str) -> Option<KindOf> {
-    let calico = matches!(api_version, "projectcalico.org/v3" | "crd.projectcalico.org/v1");
+    let calico = matches!(
+        api_version,
+        "projectcalico.org/v3" | "crd.projectcalico.org/v1"
+    );
     Some(match (api_version, kind) {
         (_, "BGPConfiguration") if calico => KindOf::BgpConfiguration,
         (_, "BGPPeer") if calico => KindOf::BgpPeer,
@@ -234,7 +237,12 @@ fn typed<T: for<'de> Deserialize<'de>>(
     let de = serde_path_to_error::Deserializer::new(value, &mut track);
     let r = serde_ignored::deserialize(de, |p| {
         // serde_ignored writes `?` for the inside of an Option.
-        let p: Vec<String> = p.to_string().split('.').filter(|s| *s != "?").map(String::from).collect();
+        let p: Vec<String> = p
+            .to_string()
+            .split('.')
+            .filter(|s| *s != "?")
+            .map(String::from)
+            .collect();
         let p = p.join(".");
         if reportable(kind, &p) {
             unknown.push(p);
@@ -290,14 +298,20 @@ fn resource_of(
             let r: node::CalicoNode = typed(value, kind, &mut unknown)?;
             Resource::Node(r.info().map_err(|e| {
                 let e = e.into_iter().next();
-                (e.as_ref().map(|e| e.field.clone()), e.map(|e| e.message).unwrap_or_default())
+                (
+                    e.as_ref().map(|e| e.field.clone()),
+                    e.map(|e| e.message).unwrap_or_default(),
+                )
             })?)
         }
         KindOf::KubernetesNode => {
             let r: node::KubernetesNode = typed(value, kind, &mut unknown)?;
             Resource::Node(r.info().map_err(|e| {
                 let e = e.into_iter().next();
-                (e.as_ref().map(|e| e.field.clone()), e.map(|e| e.message).unwrap_or_default())
+                (
+                    e.as_ref().map(|e| e.field.clone()),
+                    e.map(|e| e.message).unwrap_or_default(),
+                )
             })?)
         }
         KindOf::IpPool => {
@@ -320,11 +334,11 @@ fn resource_of(
     Ok(Some(r))
 }
 
+/// The resources of a file, with where each came from, and the warnings.
+pub type Parsed = (Vec<(Resource, Origin)>, Vec<LoadWarning>);
+
 /// Reads the resources of one file's text. `file` is only for the errors.
-pub fn parse_documents(
-    file: &Path,
-    text: &str,
-) -> Result<(Vec<(Resource, Origin)>, Vec<LoadWarning>), LoadError> {
+pub fn parse_documents(file: &Path, text: &str) -> Result<Parsed, LoadError> {
     let mut out = Vec::new();
     let mut warnings = Vec::new();
     for (i, doc) in serde_norway::Deserializer::from_str(text).enumerate() {
@@ -352,9 +366,12 @@ pub fn parse_documents(
         let items: Vec<(serde_norway::Value, Option<usize>)> = if kind.ends_with("List") {
             match value.get("items") {
                 None | Some(serde_norway::Value::Null) => Vec::new(),
-                Some(serde_norway::Value::Sequence(s)) => {
-                    s.iter().cloned().enumerate().map(|(j, v)| (v, Some(j))).collect()
-                }
+                Some(serde_norway::Value::Sequence(s)) => s
+                    .iter()
+                    .cloned()
+                    .enumerate()
+                    .map(|(j, v)| (v, Some(j)))
+                    .collect(),
                 Some(_) => return Err(err(None, Some("items".into()), "not a list".into())),
             }
         } else {
@@ -376,7 +393,11 @@ pub fn parse_documents(
                 .to_string();
             let rid = Some(format!("{item_kind}/{name}"));
             if name.is_empty() {
-                return Err(err(rid, Some(format!("{prefix}metadata.name")), "missing".into()));
+                return Err(err(
+                    rid,
+                    Some(format!("{prefix}metadata.name")),
+                    "missing".into(),
+                ));
             }
             let mut w = Vec::new();
             match resource_of(item, &item_api, &item_kind, &mut w) {
@@ -458,7 +479,10 @@ impl ResourceSet {
     }
 
     /// Reads the resources of a text (all documents) into a new set.
-    pub fn from_yaml(file: &Path, text: &str) -> Result<(ResourceSet, Vec<LoadWarning>), LoadError> {
+    pub fn from_yaml(
+        file: &Path,
+        text: &str,
+    ) -> Result<(ResourceSet, Vec<LoadWarning>), LoadError> {
         let mut set = ResourceSet::default();
         let (rs, w) = parse_documents(file, text)?;
         for (r, o) in rs {
@@ -526,7 +550,10 @@ spec: {}
         .unwrap();
         assert_eq!(set.bgp_peers.len(), 2);
         assert_eq!(set.bgp_peers["b"].spec.as_number, Some(AsNumber(65546)));
-        assert_eq!(set.ip_pools["p"].spec.cidr, Some("10.0.0.0/16".parse().unwrap()));
+        assert_eq!(
+            set.ip_pools["p"].spec.cidr,
+            Some("10.0.0.0/16".parse().unwrap())
+        );
         let n = &set.nodes["n1"];
         assert_eq!(n.as_number, Some(64513));
         assert_eq!(n.labels["zone"], "a");
