@@ -10,9 +10,10 @@
 //! send: Cease / Maximum Number of Prefixes Reached (6/1) whose data is
 //! the AFI (2 octets), SAFI (1) and the limit (4), as RFC 4486 4 says.
 //!
-//! The speaker sends that NOTIFICATION and stops the session through
-//! bgp-fsm (`Event::AutomaticStop`), and restarts it after
-//! [`MaxPrefixLimit::restart_after`] if set.
+//! The speaker stops the session with it (bgp-fsm's automatic stop with
+//! this Cease subcode; bgp-fsm's `Stop` carries a subcode but no data yet,
+//! so the RFC 4486 data needs a way through it) and may start the session
+//! again after [`MaxPrefixLimit::restart_after`].
 
 use std::time::Duration;
 
