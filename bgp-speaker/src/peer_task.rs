@@ -818,6 +818,11 @@ async fn writer(
             Outbound::Update(u) => handle.send_update(u).await,
             Outbound::EndOfRib(f) => handle.initial_updates_sent(f).await,
         };
+        if rx.is_empty() && !wake.load(Ordering::Relaxed) {
+            // Nothing waits in the RIB task either (it sets `wake` when it
+            // keeps messages back).
+            shared.counters.updates_pending.store(0, Ordering::Relaxed);
+        }
         match r {
             Ok(()) => bump(&shared.counters.updates_out, 1),
             Err(SendUpdateError::NotEstablished(_)) => {

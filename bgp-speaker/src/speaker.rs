@@ -126,6 +126,23 @@ struct Inner {
     global: Global,
 }
 
+impl Drop for Inner {
+    /// The last handle is gone without [`Speaker::shutdown`]: the peers are
+    /// told to close their sessions (Cease / Administrative Shutdown) and
+    /// the RIB task to stop, without waiting for either.
+    fn drop(&mut self) {
+        let s = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        for (_, e) in s.peers.drain() {
+            let (tx, _rx) = oneshot::channel();
+            let _ = e
+                .cmd
+                .send(PeerCmd::Shutdown(Stop::administrative_shutdown(""), tx));
+        }
+        let (tx, _rx) = oneshot::channel();
+        let _ = self.rib.try_send(RibMsg::Stop(tx));
+    }
+}
+
 /// A running BGP speaker: its peers, its RIB, its listeners. Cheap to
 /// clone (a handle); every method may be called from any task.
 ///

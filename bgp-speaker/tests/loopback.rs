@@ -589,7 +589,13 @@ async fn soft_reconfiguration_inbound() {
         (v.len() == 2).then_some(())
     })
     .await;
-    a.shutdown("").await;
+    // Dropping the last handle without shutdown closes the sessions too.
+    drop(a);
+    eventually("B sees A go", || async {
+        let p = b.peer(ip("127.0.3.1")).unwrap();
+        (p.state != State::Established && b.best_routes().await.unwrap().is_empty()).then_some(())
+    })
+    .await;
     b.shutdown("").await;
 }
 
