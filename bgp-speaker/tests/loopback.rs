@@ -4,8 +4,10 @@
 //! every ECMP next hop at a subscriber, peers added, changed (with and
 //! without a reset) and removed at run time, originate and withdraw, soft
 //! resets, graceful shutdown with a message the other side shows; a slow
-//! subscriber's memory bounded by coalescing; configuration from TOML and
-//! reload.
+//! subscriber's memory bounded by coalescing; a peer that stops reading
+//! kept to a bounded backlog, then caught up exactly; configuration from
+//! TOML and reload; soft reconfiguration inbound; TCP MD5; a dropped
+//! handle closing its sessions.
 //!
 //! `cargo test -p bgp-speaker --test loopback`
 
@@ -729,5 +731,41 @@ async fn stuck_peer_is_bounded_and_catches_up() {
     }
     h.shutdown(bgp_fsm::Stop::default()).await;
     s.shutdown("").await;
+    b.shutdown("").await;
+}
+
+/// TCP MD5 (RFC 2385): the same password establishes; a password change on
+/// one side is a reset, and with different passwords the session stays
+/// down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn md5_password() {
+    let a = Speaker::builder(65051, v4("10.0.0.51"))
+        .listen("127.0.5.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let b = Speaker::builder(65052, v4("10.0.0.52"))
+        .listen("127.0.5.2:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let pa = peer(&b, "127.0.5.2", 65052, "127.0.5.1").password("s3cret");
+    a.add_peer(pa.clone()).await.unwrap();
+    b.add_peer(
+        peer(&a, "127.0.5.1", 65051, "127.0.5.2")
+            .password("s3cret")
+            .passive(),
+    )
+    .await
+    .unwrap();
+    established(&a, "127.0.5.2").await;
+    assert_eq!(
+        a.update_peer(pa.password("wrong")).await.unwrap(),
+        PeerChange::Reset
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_ne!(a.peer(ip("127.0.5.2")).unwrap().state, State::Established);
+    assert_ne!(b.peer(ip("127.0.5.1")).unwrap().state, State::Established);
+    a.shutdown("").await;
     b.shutdown("").await;
 }
