@@ -463,3 +463,127 @@ fn add_path_ranks_by_the_decision_process_and_skips_unexportable_paths() {
     assert_eq!(path_of(&s, best2, Some(1)).unwrap(), "65003");
     assert_eq!(path_of(&s, best2, Some(2)).unwrap(), "65002 1");
 }
+
+#[test]
+fn attributes_too_big_for_a_message_are_withdrawn_instead() {
+    let neg = Negotiated::default();
+    let (mut s, src, members) = speaker(1, &neg);
+    s.announce(src, &["203.0.113.0/24"], &base(&[65001]), "192.0.2.1");
+    s.flush();
+    assert!(s.got(members[0]).has("203.0.113.0/24"));
+    // an AS_PATH of 1,100 ASes: 4,400 octets, more than a 4,096-octet
+    // message holds
+    let long: Vec<u32> = std::iter::once(65001).chain(1..1100).collect();
+    s.announce(src, &["203.0.113.0/24"], &base(&long), "192.0.2.1");
+    let r = s.flush();
+    assert_eq!(r.too_big, 1);
+    assert_eq!(r.withdrawn, 1);
+    assert!(!s.got(members[0]).has("203.0.113.0/24"));
+    let g = s.ex.group_of(members[0]).unwrap();
+    assert_eq!(s.ex.adj_rib_out(g).unwrap().routes(), 0);
+    // an extended-message group sends it
+    let ext = s.peer(K::External, 65002, "198.51.100.77", ebgp_cfg());
+    s.join(
+        ext,
+        Negotiated {
+            extended_message: true,
+            ..Negotiated::default()
+        },
+    );
+    // the 1,100 ASes and ours
+    assert_eq!(
+        s.got(ext)
+            .attrs("203.0.113.0/24")
+            .as_path
+            .as_ref()
+            .unwrap()
+            .len(),
+        1101
+    );
+}
+
+/// An export policy whose behaviour changes while it stays the same
+/// object: rejects everything while `closed` is set.
+struct Gate(std::sync::atomic::AtomicBool);
+
+impl bgp_rib::export::ExportPolicy for Gate {
+    fn evaluate<'a>(
+        &self,
+        _prefix: IpNet,
+        attributes: &'a PathAttributes,
+        _next_hop: NextHop,
+        _peer: &'a bgp_rib::policy::Peer,
+    ) -> bgp_rib::export::PolicyResult<'a> {
+        if self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            bgp_rib::export::PolicyResult::Reject
+        } else {
+            bgp_rib::export::PolicyResult::Accept {
+                attributes: std::borrow::Cow::Borrowed(attributes),
+                next_hop: None,
+            }
+        }
+    }
+}
+
+#[test]
+fn reexport_and_rejoin_after_configuration_changes() {
+    let gate = std::sync::Arc::new(Gate(std::sync::atomic::AtomicBool::new(false)));
+    let mut s = Speaker::new(65000, "10.0.0.1");
+    let src = s.peer(K::External, 65001, "192.0.2.1", PeerConfig::default());
+    let m = s.peer(
+        K::External,
+        65002,
+        "198.51.100.2",
+        PeerConfig {
+            export_policy: Some(bgp_rib::export::PolicyRef(gate.clone())),
+            ..ebgp_cfg()
+        },
+    );
+    s.join(m, Negotiated::default());
+    s.announce(
+        src,
+        &["203.0.113.0/24", "203.0.114.0/24"],
+        &base(&[65001]),
+        "192.0.2.1",
+    );
+    s.flush();
+    assert_eq!(s.got(m).routes.len(), 2);
+    // the policy closes: a re-export withdraws everything
+    gate.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    let r = s.ex.reexport(&s.rib, &AllReachable);
+    assert_eq!(r.withdrawn, 2);
+    s.deliver(m);
+    assert!(s.got(m).routes.is_empty());
+    gate.0.store(false, std::sync::atomic::Ordering::Relaxed);
+    s.ex.reexport(&s.rib, &AllReachable);
+    s.deliver(m);
+    assert_eq!(s.got(m).routes.len(), 2);
+    // a new receiver configuration takes effect on rejoin (a new group)
+    let k0 = s.ex.group_key(s.ex.group_of(m).unwrap()).unwrap().clone();
+    s.ex.set_peer_config(
+        m,
+        PeerConfig {
+            next_hop: bgp_rib::export::NextHopMode::Keep,
+            ..ebgp_cfg()
+        },
+    );
+    s.ex.rejoin(&s.rib, m, &AllReachable).unwrap();
+    let k1 = s.ex.group_key(s.ex.group_of(m).unwrap()).unwrap();
+    assert_ne!(*k1, k0);
+    assert_eq!(k1.config.next_hop, bgp_rib::export::NextHopMode::Keep);
+    let mut rx = Rx::default();
+    rx.apply(
+        &s.ex.take_messages(m),
+        &Negotiated::default().send_context().reversed(),
+    );
+    assert_eq!(rx.attrs("203.0.113.0/24").next_hop, Some(ip4("192.0.2.1")));
+    assert_eq!(rx.eor, [AfiSafi::IPV4_UNICAST]);
+    // leaving hands back what was not taken
+    s.announce(src, &["203.0.115.0/24"], &base(&[65001]), "192.0.2.1");
+    let mut touched = Vec::new();
+    s.rib.take_touched(&mut touched);
+    s.ex.record_prefixes(touched);
+    s.ex.flush(&s.rib, &AllReachable);
+    assert_eq!(s.ex.leave(m).unwrap().len(), 1);
+    assert!(s.ex.leave(m).is_err());
+}
