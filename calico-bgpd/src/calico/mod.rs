@@ -14,6 +14,39 @@
 //! | [`plan`] | [`NodePlan`] and [`plan::compute`] |
 //! | [`loader`] | a directory of files, reloaded; the plan in force survives a bad file |
 //!
+//! # Inputs
+//!
+//! * A directory of YAML files ([`loader`]): `calicoctl get <kind> -o yaml`
+//!   and `kubectl get <kind> -o yaml` output as it is (single documents,
+//!   lists, several documents per file), Calico's v3 API or the KDD CRDs,
+//!   plus Kubernetes Services and Endpoints/EndpointSlices for service
+//!   advertisement ([`resources`] lists the kinds).
+//! * A secrets directory, `<dir>/<namespace>/<secret>/<key>` ([`secrets`]).
+//! * [`plan::Settings`]: what calico-node takes from its environment
+//!   (`NODENAME`, `CALICO_ROUTER_ID`, `NAMESPACE`,
+//!   `CALICO_ADVERTISE_CLUSTER_IPS`).
+//!
+//! # Output
+//!
+//! A [`NodePlan`] per node: router id, AS, log level, and per family the
+//! listen address, the sessions with every option and their import and
+//! export stages, the static routes (blackholes for the node's blocks and
+//! service ranges, routes for `reachableBy`), Calico's export function, the
+//! interface rules and the kernel filter, with the bgp-rib policies the
+//! stages name. [`NodePlan::session_diff`] tells a reload which sessions to
+//! leave alone. The speaker consumes the sessions, stages and policies; the
+//! FIB part consumes `static_routes` and `kernel` (the `krt_tunnel`
+//! decisions).
+//!
+//! # Baseline
+//!
+//! Calico v3.31 (the classic templates), with v3.32's `keepaliveTime`,
+//! BGPFilter `peerType`/communities/AS-path/priority/operations and
+//! `programClusterRoutes` (unset: everything but VXLAN, as v3.31/v3.32).
+//! Not modelled: local-workload peers (`localWorkloadSelector`), v3.32's
+//! route priority preamble and `krt_metric`, master's WireGuard kernel
+//! filter and `tunl0` iBGP reject, host-local IPAM's synthetic affinities.
+//!
 //! ```
 //! use calico_bgpd::calico::{plan, resources::ResourceSet, secrets::NoSecrets};
 //!

@@ -520,3 +520,115 @@ impl NodePlan {
         }
     }
 }
+
+/// How the sessions of two plans differ, by family and name: what a reload
+/// must start, stop and reconfigure. Sessions that are equal in both are
+/// left alone (BIRD's soft reconfiguration on SIGHUP restarts only the
+/// protocols whose configuration changed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionDiff {
+    /// Only in the new plan.
+    pub added: Vec<(Family, String)>,
+    /// Only in the old plan.
+    pub removed: Vec<(Family, String)>,
+    /// In both, with other parameters.
+    pub changed: Vec<(Family, String)>,
+    /// In both, equal.
+    pub unchanged: Vec<(Family, String)>,
+}
+
+impl NodePlan {
+    fn sessions_by_name(&self) -> BTreeMap<(Family, String), &Session> {
+        let mut m = BTreeMap::new();
+        for (fam, f) in [(Family::Ipv4, &self.ipv4), (Family::Ipv6, &self.ipv6)] {
+            for s in f.iter().flat_map(|f| &f.sessions) {
+                m.insert((fam, s.name.clone()), s);
+            }
+        }
+        m
+    }
+
+    /// The session changes from `old` to this plan. A change of the router
+    /// id or of the node's AS changes every session.
+    pub fn session_diff(&self, old: &NodePlan) -> SessionDiff {
+        let new = self.sessions_by_name();
+        let before = old.sessions_by_name();
+        let all_changed = self.router_id != old.router_id || self.local_as != old.local_as;
+        let mut d = SessionDiff::default();
+        for (k, s) in &new {
+            match before.get(k) {
+                None => d.added.push(k.clone()),
+                Some(o) if all_changed || o != s => d.changed.push(k.clone()),
+                Some(_) => d.unchanged.push(k.clone()),
+            }
+        }
+        d.removed = before
+            .keys()
+            .filter(|k| !new.contains_key(*k))
+            .cloned()
+            .collect();
+        d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calico::secrets::NoSecrets;
+
+    const NODES: &str = r#"
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: a}
+spec: {bgp: {ipv4Address: 192.0.2.1/24}}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: b}
+spec: {bgp: {ipv4Address: 192.0.2.2/24}}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: c}
+spec: {bgp: {ipv4Address: 192.0.2.3/24}}
+"#;
+
+    fn plan(extra: &str) -> NodePlan {
+        let text = format!("{NODES}---\n{extra}");
+        let (set, _) = ResourceSet::from_yaml("t.yaml".as_ref(), &text).unwrap();
+        compute(&set, &Settings::new("a"), &NoSecrets).unwrap()
+    }
+
+    #[test]
+    fn diff_leaves_unchanged_sessions_alone() {
+        let before = plan(
+            "apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: tor}\nspec: {peerIP: 198.51.100.1, asNumber: 64600}\n",
+        );
+        let after = plan(
+            "apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: tor}\nspec: {peerIP: 198.51.100.1, asNumber: 64600, maxRestartTime: 300s}\n---\napiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: tor2}\nspec: {peerIP: 198.51.100.2, asNumber: 64600}\n",
+        );
+        let d = after.session_diff(&before);
+        let names = |v: &[(Family, String)]| v.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&d.unchanged), ["Mesh_192_0_2_2", "Mesh_192_0_2_3"]);
+        assert_eq!(names(&d.changed), ["Global_198_51_100_1"]);
+        assert_eq!(names(&d.added), ["Global_198_51_100_2"]);
+        assert!(d.removed.is_empty());
+        let back = before.session_diff(&after);
+        assert_eq!(names(&back.removed), ["Global_198_51_100_2"]);
+    }
+
+    #[test]
+    fn unknown_node_and_router_id_errors() {
+        let (set, _) = ResourceSet::from_yaml("t.yaml".as_ref(), NODES).unwrap();
+        assert_eq!(
+            compute(&set, &Settings::new("zz"), &NoSecrets).unwrap_err(),
+            PlanError::UnknownNode("zz".into())
+        );
+        let v6 = "apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: six}\nspec: {bgp: {ipv6Address: 2001:db8::1/64}}\n";
+        let (set, _) = ResourceSet::from_yaml("t.yaml".as_ref(), v6).unwrap();
+        assert!(matches!(
+            compute(&set, &Settings::new("six"), &NoSecrets),
+            Err(PlanError::RouterId(RouterIdError::NoIpv4Address(_)))
+        ));
+    }
+}
