@@ -891,6 +891,12 @@ impl Engine {
                 self.await_acks().await;
                 continue;
             }
+            if !(self.v4.dirty.is_empty() && self.v6.dirty.is_empty()) {
+                // Plans that needed no write used up this round; more to
+                // look at. Let other tasks run in between.
+                tokio::task::yield_now().await;
+                continue;
+            }
             if self.settled() {
                 if let Some(done) = stopping.take() {
                     let _ = done.send(self.status());

@@ -97,7 +97,8 @@ impl fmt::Display for RouteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RouteError::Kernel { op, errno, message } => {
-                let text = std::io::Error::from_raw_os_error(*errno);
+                let text = std::io::Error::from_raw_os_error(*errno).to_string();
+                let text = text.split(" (os error").next().unwrap_or(&text);
                 write!(f, "{op} failed: {} ({text})", errno_name(*errno))?;
                 if let Some(m) = message {
                     write!(f, ": {m}")?;
@@ -181,7 +182,8 @@ mod tests {
         };
         assert_eq!(e.class(), ErrorClass::Transient);
         let s = e.to_string();
-        assert!(s.starts_with("add failed: ENETUNREACH"), "{s}");
+        assert!(s.starts_with("add failed: ENETUNREACH ("), "{s}");
+        assert!(!s.contains("os error"), "{s}");
         assert!(s.ends_with(": Nexthop has invalid gateway"), "{s}");
         let r = RouteError::Resolve(ResolveError::NoDevice("tunl0".into()));
         assert_eq!(r.class(), ErrorClass::Transient);
