@@ -551,6 +551,25 @@ fn check(item: u32, c: &Case) -> Option<Result<(), String>> {
                 }
             }
         }
+        66..=68 => {
+            let t = &v["session_template"];
+            let ok = match item {
+                66 => {
+                    t["graceful_restart"].as_bool() == Some(true)
+                        && t["graceful_restart_time"].as_u64() == Some(120)
+                }
+                67 => t["add_paths_rx_tx"].as_bool() == Some(true),
+                _ => {
+                    t["hold_time"].as_u64() == Some(240)
+                        && t["connect_delay_time"].as_u64() == Some(2)
+                        && t["connect_retry_time"].as_u64() == Some(5)
+                        && s(&t["error_wait_time"]) == "- 5\n- 30\n"
+                }
+            };
+            if !ok {
+                fail(format!("session template: item {item}"));
+            }
+        }
         40 => {
             for p in v["policies"]["policy"].as_sequence().unwrap() {
                 if s(&p["name"]).starts_with("calico_export_v") && s(&p["default"]) != "reject" {

@@ -131,6 +131,45 @@ pub struct FamilyPlan {
     pub direct_interfaces: Vec<String>,
 }
 
+/// What every session has, from Calico's `bgp_template` and BIRD 1.6's
+/// defaults (checklist items 66–68); a session's own graceful-restart and
+/// keepalive times replace these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SessionTemplate {
+    /// Graceful restart (RFC 4724), restarting and receiving.
+    pub graceful_restart: bool,
+    /// The restart time announced when a session sets none (seconds).
+    pub graceful_restart_time: u32,
+    /// ADD-PATH (RFC 7911) offered both ways.
+    pub add_paths_rx_tx: bool,
+    /// Hold time proposed (seconds); keepalive a third of it.
+    pub hold_time: u32,
+    /// `connect delay time` (seconds).
+    pub connect_delay_time: u32,
+    /// `connect retry time` (seconds).
+    pub connect_retry_time: u32,
+    /// `error wait time` back-off, shortest and longest (seconds).
+    pub error_wait_time: (u32, u32),
+    /// Next hops resolved through the routing table (`gateway recursive`).
+    pub gateway_recursive: bool,
+    /// Equal BGP paths go to the kernel as one multipath route
+    /// (`merge paths on`).
+    pub kernel_merge_paths: bool,
+}
+
+/// Calico's values.
+pub const SESSION_TEMPLATE: SessionTemplate = SessionTemplate {
+    graceful_restart: true,
+    graceful_restart_time: 120,
+    add_paths_rx_tx: true,
+    hold_time: 240,
+    connect_delay_time: 2,
+    connect_retry_time: 5,
+    error_wait_time: (5, 30),
+    gateway_recursive: true,
+    kernel_merge_paths: true,
+};
+
 /// Everything this node must do.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NodePlan {
@@ -147,6 +186,8 @@ pub struct NodePlan {
     pub route_reflector_cluster_id: Option<Ipv4Addr>,
     /// Which pools' routes this daemon installs.
     pub cluster_routes: ClusterRoutePolicy,
+    /// What every session has.
+    pub session_template: SessionTemplate,
     /// IPv4 (none: "IPv4 disabled on this node").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ipv4: Option<FamilyPlan>,
@@ -498,6 +539,7 @@ pub fn compute(
         log_level,
         route_reflector_cluster_id: node.route_reflector_cluster_id,
         cluster_routes,
+        session_template: SESSION_TEMPLATE,
         ipv4,
         ipv6,
         filter_functions: functions.into_values().collect(),
