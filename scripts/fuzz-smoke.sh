@@ -34,6 +34,11 @@ start=$(date +%s)
 # and without a sanitizer: bgp-wire forbids unsafe code, so AddressSanitizer
 # would only slow the run down.
 BUILD=(-O -a -s none)
+# cargo fuzz has no --locked: check the committed fuzz/Cargo.lock first.
+if ! cargo +nightly metadata --locked --format-version 1 >/dev/null 2>&1; then
+    echo "fuzz smoke test: fuzz/Cargo.lock is out of date (run 'cargo +nightly fuzz build' in fuzz/ once and commit fuzz/Cargo.lock)" >&2
+    exit 1
+fi
 echo "building fuzz targets"
 build_log=$(mktemp)
 if ! cargo +nightly fuzz build "${BUILD[@]}" >"$build_log" 2>&1; then
