@@ -84,10 +84,19 @@ impl SecretSource for SecretsDir {
         ]
         .iter()
         .collect();
+        // The error names the file under the directory, not the
+        // directory's own path (plans do not depend on where it is).
+        let shown = format!("{namespace}/{}/{}", r.name, r.key);
         std::fs::read(&path)
-            .map_err(|e| format!("{}: {e}", path.display()))
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => {
+                    format!("no file {shown} in the secrets directory")
+                }
+                _ => format!("{shown} in the secrets directory: {e}"),
+            })
             .and_then(|b| {
-                String::from_utf8(b).map_err(|_| format!("{}: not UTF-8", path.display()))
+                String::from_utf8(b)
+                    .map_err(|_| format!("{shown} in the secrets directory is not UTF-8"))
             })
     }
 }
