@@ -4,7 +4,7 @@
 # short, bounded time. Fails on any crash, hang (-timeout) or memory blow-up
 # (-rss_limit_mb), printing the path of the input that caused it.
 #
-#   bash scripts/fuzz-smoke.sh                 every target, FUZZ_SECONDS (25) each
+#   bash scripts/fuzz-smoke.sh                 every target, FUZZ_SECONDS (20) each
 #   FUZZ_SECONDS=5 bash scripts/fuzz-smoke.sh  shorter
 #   FUZZ_TARGETS="mrt open" bash scripts/fuzz-smoke.sh
 #
@@ -17,7 +17,7 @@ if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
     exit 0
 fi
 
-FUZZ_SECONDS="${FUZZ_SECONDS:-25}"
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
 FUZZ_TARGETS="${FUZZ_TARGETS:-message attributes open nlri mrt builder}"
 RSS_LIMIT_MB="${FUZZ_RSS_LIMIT_MB:-2048}"
 TIMEOUT_S="${FUZZ_TIMEOUT:-10}"
