@@ -589,7 +589,17 @@ impl Session {
             .push_back(Action::Notification(NotificationReport::new(direction, n)));
     }
 
-    fn send_notification(&mut self, n: Notification) {
+    fn send_notification(&mut self, mut n: Notification) {
+        // The Data field is cut to what one message can carry: what RFC
+        // 7313 (the whole ROUTE-REFRESH) or RFC 8538 (a NOTIFICATION inside
+        // a Hard Reset) put there can be longer.
+        let room = self
+            .codec_context()
+            .max_message_len()
+            .saturating_sub(bgp_wire::message::header::HEADER_LEN + 2);
+        if n.data.len() > room {
+            n.data.truncate(room);
+        }
         self.report(NotificationDirection::Sent, n.clone());
         self.send(Message::Notification(n));
     }

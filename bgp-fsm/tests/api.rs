@@ -170,6 +170,28 @@ fn route_refresh_handling() {
     assert_eq!(n.code.to_pair(), (7, 1));
     assert_eq!(n.data, bad);
     assert_eq!(s.state(), State::Idle);
+    // One too long for a NOTIFICATION to carry whole: the Data field is
+    // cut to what fits one message (4,096 octets here).
+    let mut s = session_in(config(), State::Established, peer_open());
+    let huge = Bytes::from(vec![0xffu8; 4096]);
+    s.handle_decode_error(
+        t(12),
+        DecodeError::RouteRefreshLength {
+            message: huge.clone(),
+        },
+    );
+    let n = sent(&drain(&mut s))
+        .into_iter()
+        .find_map(|m| match m {
+            Message::Notification(n) => Some(n),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(n.data, huge.slice(..4096 - 21));
+    let mut wire = bytes::BytesMut::new();
+    n.encode(&bgp_wire::SessionContext::default(), &mut wire)
+        .unwrap();
+    assert_eq!(wire.len(), 4096);
     // Before Established it is an unexpected message.
     let mut s = session_in(config(), State::OpenSent, peer_open());
     s.handle_message(
