@@ -48,6 +48,44 @@ pub fn load_dir(dir: &Path) -> Result<(ResourceSet, Vec<LoadWarning>), LoadError
     Ok((set, warnings))
 }
 
+/// Reads Felix's endpoint status files (every regular file of the
+/// directory, JSON). A file that does not parse, or names no BGPPeer, is
+/// skipped (with a warning for the first), as confd does.
+pub fn load_endpoint_status(dir: &Path, set: &mut ResourceSet, warnings: &mut Vec<LoadWarning>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    for f in files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let parsed = std::fs::read_to_string(&f)
+            .map_err(|e| e.to_string())
+            .and_then(|t| {
+                serde_norway::from_str::<super::resources::LocalWorkload>(&t)
+                    .map_err(|e| e.to_string())
+            });
+        match parsed {
+            Ok(w) if !w.bgp_peer_name.is_empty() => {
+                set.local_workloads.insert(name, w);
+            }
+            Ok(_) => {}
+            Err(e) => warnings.push(LoadWarning {
+                file: f.clone(),
+                document: 1,
+                resource: None,
+                message: format!("endpoint status not read: {e}"),
+            }),
+        }
+    }
+}
+
 /// Why a reload was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReloadError {
@@ -85,6 +123,7 @@ pub struct Loader {
     dir: PathBuf,
     settings: Settings,
     secrets: Box<dyn SecretSource + Send + Sync>,
+    endpoint_status: Option<PathBuf>,
     current: Option<Arc<NodePlan>>,
 }
 
@@ -109,8 +148,16 @@ impl Loader {
             dir: dir.into(),
             settings,
             secrets,
+            endpoint_status: None,
             current: None,
         }
+    }
+
+    /// Also reads Felix's endpoint status files from `dir` (local workload
+    /// peers).
+    pub fn with_endpoint_status(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.endpoint_status = Some(dir.into());
+        self
     }
 
     /// The plan in force.
@@ -123,6 +170,12 @@ impl Loader {
     pub fn reload(&mut self) -> Reload {
         let made = load_dir(&self.dir)
             .map_err(ReloadError::from)
+            .map(|(mut set, mut w)| {
+                if let Some(d) = &self.endpoint_status {
+                    load_endpoint_status(d, &mut set, &mut w);
+                }
+                (set, w)
+            })
             .and_then(|(set, w)| {
                 plan::compute(&set, &self.settings, self.secrets.as_ref())
                     .map(|p| (p, w))

@@ -43,7 +43,8 @@
 //! Calico v3.31 (the classic templates), with v3.32's `keepaliveTime`,
 //! BGPFilter `peerType`/communities/AS-path/priority/operations and
 //! `programClusterRoutes` (unset: everything but VXLAN, as v3.31/v3.32).
-//! Not modelled: local-workload peers (`localWorkloadSelector`), v3.32's
+//! Local-workload peers come from Felix's endpoint status files
+//! ([`loader::Loader::with_endpoint_status`]). Not modelled: v3.32's
 //! route priority preamble and `krt_metric`, master's WireGuard kernel
 //! filter and `tunl0` iBGP reject, host-local IPAM's synthetic affinities.
 //!

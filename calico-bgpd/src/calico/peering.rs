@@ -23,6 +23,11 @@
 //! BGPPeers are taken in name order (confd iterates a Go map, so its order
 //! is unspecified there), selected nodes in name order.
 //!
+//! 5. **Local workloads**: a BGPPeer with `localWorkloadSelector` peers
+//!    with each workload Felix selected on this node (its endpoint status
+//!    file names the BGPPeer): `Local_Workload_<ip>`, passive, no source
+//!    address, the BGPPeer's AS, local AS and filters.
+//!
 //! The per-peer options are those of the BGPPeer for every peering it
 //! produces, forward or reverse: password, source address (default
 //! `UseNodeIP`), graceful-restart time (rounded seconds), keepalive time,
@@ -175,6 +180,8 @@ pub enum SessionKind {
     Global,
     /// `Node_`.
     Node,
+    /// `Local_Workload_`: a workload on this node, always passive.
+    LocalWorkload,
 }
 
 /// NEXT_HOP handling towards the peer.
@@ -279,6 +286,7 @@ struct Peering {
     calico_node: bool,
     peer: String,
     reverse: bool,
+    local_workload: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -331,6 +339,7 @@ fn node_peerings(
                 calico_node: false,
                 peer: peer.metadata.name.clone(),
                 reverse,
+                local_workload: false,
             });
         }
     }
@@ -358,12 +367,6 @@ fn peerings(c: &Cluster<'_>, me: &str, warnings: &mut Vec<String>) -> Vec<(Scope
             if global_pass != is_global {
                 continue;
             }
-            if s.local_workload_selector.is_some() {
-                warnings.push(format!(
-                    "BGPPeer {name}: localWorkloadSelector peerings (Felix's endpoint status files) are not supported: skipped"
-                ));
-                continue;
-            }
             let applies_here = if let Some(sel) = &s.node_selector {
                 c.set.nodes.get(me).is_some_and(|n| sel.matches(&n.labels))
             } else {
@@ -373,7 +376,35 @@ fn peerings(c: &Cluster<'_>, me: &str, warnings: &mut Vec<String>) -> Vec<(Scope
                 continue;
             }
             let mut ps = Vec::new();
-            if let Some(sel) = &s.peer_selector {
+            if s.local_workload_selector.is_some() {
+                // The workloads Felix matched on this node (§2.6).
+                let Some(asn) = s.as_number.map(|a| a.0).filter(|a| *a != 0) else {
+                    warnings.push(format!(
+                        "BGPPeer {name}: localWorkloadSelector without asNumber: skipped"
+                    ));
+                    continue;
+                };
+                for w in c
+                    .set
+                    .local_workloads
+                    .values()
+                    .filter(|w| &w.bgp_peer_name == name)
+                {
+                    for v4 in [true, false] {
+                        let Some(ip) = w.address(v4) else { continue };
+                        ps.push(Peering {
+                            ip,
+                            port: None,
+                            asn,
+                            rr_cluster_id: None,
+                            calico_node: false,
+                            peer: name.clone(),
+                            reverse: false,
+                            local_workload: true,
+                        });
+                    }
+                }
+            } else if let Some(sel) = &s.peer_selector {
                 ps = node_peerings(c, &c.nodes_matching(sel), &all_families, peer, false);
             } else {
                 let Ok((ip, mut port)) = split_peer_ip(&s.peer_ip) else {
@@ -399,6 +430,7 @@ fn peerings(c: &Cluster<'_>, me: &str, warnings: &mut Vec<String>) -> Vec<(Scope
                     calico_node: c.node_ips.contains(&host),
                     peer: name.clone(),
                     reverse: false,
+                    local_workload: false,
                 });
             }
             let scope = if global_pass {
@@ -525,7 +557,7 @@ pub fn sessions(
         .into_iter()
         .filter(|(_, p)| family_of(&p.ip) == family)
         .collect();
-    explicit.sort_by_key(|(scope, p)| (*scope, p.ip.to_string(), p.port));
+    explicit.sort_by_key(|(scope, p)| (p.local_workload, *scope, p.ip.to_string(), p.port));
     let mut passwords: BTreeMap<String, Option<Password>> = BTreeMap::new();
     for (scope, p) in explicit {
         if p.ip == my_ip {
@@ -566,6 +598,7 @@ pub fn sessions(
             _ => None,
         };
         let (prefix, kind) = match scope {
+            _ if p.local_workload => ("Local_Workload", SessionKind::LocalWorkload),
             Scope::Global => ("Global", SessionKind::Global),
             Scope::Node => ("Node", SessionKind::Node),
         };
@@ -580,8 +613,10 @@ pub fn sessions(
             local_as,
             local_as_override: local_as_override.is_some(),
             internal,
-            passive: scope == Scope::Global && p.calico_node && p.ip.to_string() > my_ip_text,
+            passive: p.local_workload
+                || (scope == Scope::Global && p.calico_node && p.ip.to_string() > my_ip_text),
             source_address: match s.source_address {
+                _ if p.local_workload => None,
                 Some(SourceAddress::None) => None,
                 _ => Some(my_ip),
             },

@@ -71,7 +71,8 @@ pub struct BgpPeerSpec {
     /// BGPFilter names, in order.
     #[serde(default, deserialize_with = "nullable")]
     pub filters: Vec<String>,
-    /// Peer with the local workloads that match (not handled here).
+    /// Peer with the local workloads that match (Felix writes which in its
+    /// endpoint status files).
     #[serde(default)]
     pub local_workload_selector: Option<Selector>,
     /// `Auto` (default) or `Manual`.

@@ -133,6 +133,39 @@ pub struct ResourceSet {
     pub endpoint_slices: BTreeMap<String, EndpointSlice>,
     /// Where each `Kind/name` came from (for duplicate errors).
     pub origins: BTreeMap<String, Origin>,
+    /// Local workloads selected for BGP peering, from Felix's endpoint
+    /// status files, by file name.
+    pub local_workloads: BTreeMap<String, LocalWorkload>,
+}
+
+/// A workload that Felix selected for local BGP peering: one endpoint
+/// status file (`/var/run/calico/endpoint-status/<file>`, JSON with
+/// `ifaceName`, `mac`, `ipv4Nets`, `ipv6Nets`, `bgpPeerName`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocalWorkload {
+    /// The workload's interface.
+    #[serde(default)]
+    pub iface_name: String,
+    /// Its addresses (the first of each family peers).
+    #[serde(default, deserialize_with = "common::nullable")]
+    pub ipv4_nets: Vec<String>,
+    /// Its IPv6 addresses.
+    #[serde(default, deserialize_with = "common::nullable")]
+    pub ipv6_nets: Vec<String>,
+    /// The BGPPeer whose `localWorkloadSelector` selected it (empty: none).
+    #[serde(default)]
+    pub bgp_peer_name: String,
+}
+
+impl LocalWorkload {
+    /// The first address of a family, as confd takes it.
+    pub fn address(&self, v4: bool) -> Option<std::net::IpAddr> {
+        let nets = if v4 { &self.ipv4_nets } else { &self.ipv6_nets };
+        let first = nets.first()?;
+        let a = node::parse_address(first).ok()?.0;
+        (a.is_ipv4() == v4).then_some(a)
+    }
 }
 
 /// One resource, typed.
