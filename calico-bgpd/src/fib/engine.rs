@@ -7,19 +7,24 @@
 //! so when a batch is done the mirror already shows its effect, and the
 //! next plan starts from the kernel's truth.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use ipnet::IpNet;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, timeout};
 
+use super::intern::Interner;
 use super::netlink::{self, Incoming, KernelError, NlSocket};
 use super::reconcile::{self, Conflict, OpKind, Want};
 use super::retry::{ErrorClass, RouteError};
-use super::route::{Family, ResolvedRoute, RouteKind};
+use super::route::{Family, ResolveError, ResolvedRoute, RouteKind};
 use super::table::{Applied, KernelTable};
 use super::{
     Counters, FamilyStatus, FibConfig, FibError, FibStatus, RouteFailure, RouteUpdate,
@@ -50,10 +55,53 @@ pub(crate) enum Command {
     },
 }
 
+/// A desired route kind, shared by the prefixes that want it, with its
+/// resolution when that does not depend on the links (no device named).
+#[derive(Debug)]
+struct Wanted {
+    kind: RouteKind,
+    fixed: Option<Resolution>,
+}
+
+type Resolution = Result<Option<ResolvedRoute>, ResolveError>;
+
+impl PartialEq for Wanted {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+    }
+}
+
+impl Eq for Wanted {}
+
+impl Hash for Wanted {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.kind.hash(state);
+    }
+}
+
+impl Wanted {
+    fn new(family: Family, kind: RouteKind) -> Wanted {
+        let fixed =
+            (!kind.names_device()).then(|| ResolvedRoute::resolve_for(family, &kind, |_| None));
+        Wanted { kind, fixed }
+    }
+
+    fn resolve(
+        &self,
+        family: Family,
+        index_of: impl Fn(&str) -> Option<u32>,
+    ) -> Cow<'_, Resolution> {
+        match &self.fixed {
+            Some(r) => Cow::Borrowed(r),
+            None => Cow::Owned(ResolvedRoute::resolve_for(family, &self.kind, index_of)),
+        }
+    }
+}
+
 /// What is wanted for a prefix the daemon mentioned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Desired {
-    Install(RouteKind),
+    Install(Arc<Wanted>),
     /// Withdrawn or not to be installed, before sync (after sync the entry
     /// is simply dropped: unknown and absent mean the same then).
     Absent,
@@ -71,6 +119,9 @@ struct Fam {
     family: Family,
     metric: u32,
     desired: HashMap<IpNet, Desired>,
+    kinds: Interner<Wanted>,
+    /// How many desired routes name each device.
+    device_refs: HashMap<String, usize>,
     table: KernelTable,
     synced: bool,
     dirty: VecDeque<IpNet>,
@@ -86,6 +137,8 @@ impl Fam {
             family,
             metric: cfg.effective_metric(family),
             desired: HashMap::new(),
+            kinds: Interner::new(),
+            device_refs: HashMap::new(),
             table: KernelTable::new(family, cfg.table, cfg.protocol),
             synced: false,
             dirty: VecDeque::new(),
@@ -108,6 +161,28 @@ impl Fam {
         Some(p)
     }
 
+    /// Gives back the memory of a large burst once it is done.
+    fn shrink(&mut self) {
+        if self.dirty.is_empty() && self.dirty_set.capacity() > 65_536 {
+            self.dirty = VecDeque::new();
+            self.dirty_set = HashSet::new();
+        }
+    }
+
+    fn count_devices(&mut self, d: Option<&Desired>, add: bool) {
+        let Some(Desired::Install(w)) = d else { return };
+        for dev in w.kind.devices() {
+            if add {
+                *self.device_refs.entry(dev.to_string()).or_insert(0) += 1;
+            } else if let Some(n) = self.device_refs.get_mut(dev) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.device_refs.remove(dev);
+                }
+            }
+        }
+    }
+
     fn want_resync(&mut self, at: Instant) {
         self.resync_at = Some(self.resync_at.map_or(at, |t| t.min(at)));
     }
@@ -122,10 +197,10 @@ impl Fam {
             ..FamilyStatus::default()
         };
         for (p, d) in &self.desired {
-            if let Desired::Install(kind) = d {
+            if let Desired::Install(w) = d {
                 st.desired += 1;
                 let ok = matches!(
-                    ResolvedRoute::resolve(p, kind, index_of),
+                    w.resolve(self.family, index_of).as_ref(),
                     Ok(Some(r)) if self.table.get(p).ours_at(self.metric).is_some_and(|o| r.matches(&o.kind))
                 );
                 if ok {
@@ -183,6 +258,12 @@ pub(crate) struct Engine {
     links: HashMap<u32, Link>,
     by_name: HashMap<String, u32>,
     inflight: HashMap<u32, InFlight>,
+    /// The request of the batch in flight that asks for an
+    /// acknowledgement: its answer ends the batch.
+    batch_end: Option<u32>,
+    /// Where the last request of the batch being built starts, and its
+    /// sequence number.
+    batch_last: Option<(usize, u32)>,
     next_seq: u32,
     retries: BinaryHeap<Reverse<(Instant, Family, IpNet)>>,
     settle_waiters: Vec<oneshot::Sender<FibStatus>>,
@@ -218,6 +299,8 @@ impl Engine {
             links: HashMap::new(),
             by_name: HashMap::new(),
             inflight: HashMap::new(),
+            batch_end: None,
+            batch_last: None,
             next_seq: 1,
             retries: BinaryHeap::new(),
             settle_waiters: Vec::new(),
@@ -348,6 +431,7 @@ impl Engine {
     fn overrun(&mut self) {
         self.counters.overruns += 1;
         tracing::warn!("netlink receive buffer overrun: events lost; dumping the tables again");
+        self.batch_end = None;
         let lost: Vec<InFlight> = self.inflight.drain().map(|(_, f)| f).collect();
         for f in lost {
             self.fam(f.family).mark(f.prefix);
@@ -366,6 +450,15 @@ impl Engine {
             Incoming::Ack { seq, error } => {
                 if let Some(f) = self.inflight.remove(&seq) {
                     self.write_done(f, error);
+                    if self.batch_end == Some(seq) {
+                        // Requests are handled in order and failures are
+                        // answered at once: the rest of the batch succeeded.
+                        self.batch_end = None;
+                        let done: Vec<InFlight> = self.inflight.drain().map(|(_, w)| w).collect();
+                        for w in done {
+                            self.write_done(w, None);
+                        }
+                    }
                 } else if self.dump_seq == Some(seq) {
                     // A dump refused at once.
                     self.dump_seq = None;
@@ -396,8 +489,22 @@ impl Engine {
                 let f = Family::of(&route.prefix);
                 let prefix = route.prefix;
                 let fam = self.fam(f);
+                // Our route exactly as wanted (the echo of our own write, as
+                // a rule): nothing to plan unless the prefix has more.
+                let confirms = route.metric == fam.metric
+                    && matches!(
+                        fam.desired.get(&prefix),
+                        Some(Desired::Install(w)) if matches!(&w.fixed, Some(Ok(Some(r))) if r.matches(&route.kind))
+                    );
                 let applied = fam.table.apply_new(route, replace);
-                if applied == Applied::Ours
+                let settled = confirms && {
+                    let st = fam.table.get(&prefix);
+                    st.aliens().is_empty()
+                        && st.ours().count() == 1
+                        && !fam.failures.contains_key(&prefix)
+                        && !fam.conflicts.contains_key(&prefix)
+                };
+                if (applied == Applied::Ours && !settled)
                     || (applied == Applied::Alien && fam.desired.contains_key(&prefix))
                 {
                     fam.mark(prefix);
@@ -461,14 +568,18 @@ impl Engine {
             // A device appeared, was renamed or came up: routes that failed
             // for want of it may go in now.
             self.retry_failures(None);
-            // Desired routes naming this device may now resolve.
-            if renamed {
+            // Desired routes naming this device resolve differently now.
+            let name = self.links.get(&index).and_then(|l| l.name.clone());
+            if let Some(name) = name.filter(|_| renamed) {
                 for f in Family::ALL {
                     let fam = self.fam(f);
+                    if !fam.device_refs.contains_key(&name) {
+                        continue;
+                    }
                     let named: Vec<IpNet> = fam
                         .desired
                         .iter()
-                        .filter(|(_, d)| matches!(d, Desired::Install(RouteKind::Unicast(h)) if h.iter().any(|h| h.device.is_some())))
+                        .filter(|(_, d)| matches!(d, Desired::Install(w) if w.kind.devices().any(|x| x == name)))
                         .map(|(p, _)| *p)
                         .collect();
                     for p in named {
@@ -575,7 +686,8 @@ impl Engine {
 
     fn apply_update(&mut self, u: RouteUpdate) {
         let prefix = u.prefix.trunc();
-        let fam = self.fam(Family::of(&prefix));
+        let family = Family::of(&prefix);
+        let fam = self.fam(family);
         let desired = match u.kind {
             Some(RouteKind::NotInstalled) | None => {
                 if fam.synced {
@@ -584,15 +696,27 @@ impl Engine {
                     Some(Desired::Absent)
                 }
             }
-            Some(kind) => Some(Desired::Install(kind.normalized())),
+            Some(kind) => Some(Desired::Install(
+                fam.kinds.intern(Wanted::new(family, kind.normalized())),
+            )),
         };
-        let changed = match desired {
-            Some(d) => fam.desired.insert(prefix, d.clone()).as_ref() != Some(&d),
-            None => fam.desired.remove(&prefix).is_some(),
+        let old = match desired {
+            Some(d) => {
+                fam.count_devices(Some(&d), true);
+                let old = fam.desired.insert(prefix, d.clone());
+                if old.as_ref() == Some(&d) {
+                    fam.count_devices(old.as_ref(), false);
+                    return;
+                }
+                old
+            }
+            None => match fam.desired.remove(&prefix) {
+                Some(old) => Some(old),
+                None => return,
+            },
         };
-        if changed {
-            fam.mark(prefix);
-        }
+        fam.count_devices(old.as_ref(), false);
+        fam.mark(prefix);
     }
 
     fn mark_synced(&mut self, f: Family) {
@@ -645,6 +769,7 @@ impl Engine {
             out,
             inflight,
             next_seq,
+            batch_last,
             ..
         } = self;
         let fam = match f {
@@ -653,11 +778,11 @@ impl Engine {
         };
         let index_of = |n: &str| by_name.get(n).copied();
         let resolved = match fam.desired.get(&prefix) {
-            Some(Desired::Install(kind)) => Some(ResolvedRoute::resolve(&prefix, kind, index_of)),
-            Some(Desired::Absent) => Some(Ok(None)),
+            Some(Desired::Install(w)) => Some(w.resolve(f, index_of)),
+            Some(Desired::Absent) => Some(Cow::Owned(Ok(None))),
             None => None,
         };
-        let (want, resolve_error) = match &resolved {
+        let (want, resolve_error) = match resolved.as_deref() {
             Some(Ok(Some(r))) => (Want::Install(r), None),
             Some(Ok(None)) => (Want::Absent, None),
             // What is wanted cannot be written: what we have is outdated.
@@ -684,6 +809,7 @@ impl Engine {
         }
         match resolve_error {
             Some(e) => {
+                drop(resolved);
                 let error = RouteError::Resolve(e);
                 let attempts = fam.failures.get(&prefix).map_or(0, |x| x.attempts) + 1;
                 if attempts == 1 {
@@ -707,6 +833,7 @@ impl Engine {
         for op in &plan.ops {
             let seq = *next_seq;
             *next_seq = next_seq.wrapping_add(1).max(1);
+            *batch_last = Some((out.len(), seq));
             netlink::encode_op(op, seq, cfg.table, cfg.protocol, out);
             inflight.insert(
                 seq,
@@ -729,6 +856,7 @@ impl Engine {
             [Family::V4, Family::V6]
         };
         self.v6_first = !self.v6_first;
+        self.batch_last = None;
         'fill: for f in order {
             while self.inflight.len() < self.batch_limit
                 && self.out.len() < MAX_DATAGRAM
@@ -742,9 +870,13 @@ impl Engine {
             }
             break;
         }
-        if self.out.is_empty() {
+        let Some((offset, last_seq)) = self.batch_last.take() else {
             return false;
+        };
+        if let Some(msg) = self.out.get_mut(offset..) {
+            netlink::set_ack(msg);
         }
+        self.batch_end = Some(last_seq);
         let out = std::mem::take(&mut self.out);
         let sent = self.sock.send(&out).await;
         self.out = out;
@@ -759,6 +891,7 @@ impl Engine {
                 if errno == libc::EMSGSIZE || errno == libc::ENOBUFS {
                     self.batch_limit = (self.batch_limit / 2).max(1);
                 }
+                self.batch_end = None;
                 let writes: Vec<InFlight> = self.inflight.drain().map(|(_, w)| w).collect();
                 for w in writes {
                     self.write_done(
@@ -776,7 +909,7 @@ impl Engine {
 
     /// Reads until every write of the batch is acknowledged.
     async fn await_acks(&mut self) {
-        while !self.inflight.is_empty() {
+        while self.batch_end.is_some() {
             match timeout(REPLY_TIMEOUT, self.sock.recv()).await {
                 Ok(r) => self.received(r),
                 Err(_) => {
@@ -848,6 +981,7 @@ impl Engine {
                     let fam = self.fam(f);
                     fam.synced = true;
                     fam.desired.clear();
+                    fam.device_refs.clear();
                     let ours: Vec<IpNet> = fam.table.our_prefixes().copied().collect();
                     for p in ours {
                         fam.mark(p);
@@ -898,6 +1032,8 @@ impl Engine {
                 continue;
             }
             if self.settled() {
+                self.v4.shrink();
+                self.v6.shrink();
                 if let Some(done) = stopping.take() {
                     let _ = done.send(self.status());
                     return;

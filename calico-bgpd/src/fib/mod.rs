@@ -81,6 +81,7 @@
 //! [`FibProgrammer::start`] (netlink sockets belong to a namespace).
 
 mod engine;
+mod intern;
 mod netlink;
 pub mod ownership;
 pub mod reconcile;
@@ -131,7 +132,7 @@ impl Default for FibConfig {
             table: TABLE_MAIN,
             protocol: PROTO_BIRD,
             batch_size: 512,
-            queue: 256,
+            queue: 32,
             retry: RetryPolicy::default(),
             resync_delay: Duration::from_millis(50),
         }

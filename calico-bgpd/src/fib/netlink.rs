@@ -214,7 +214,10 @@ fn base_attributes(prefix: &IpNet, table: u32, metric: u32) -> Vec<RouteAttribut
     ]
 }
 
-/// Appends the request for `op` (with `NLM_F_ACK`) to `out`.
+/// Appends the request for `op` to `out`, without `NLM_F_ACK`: the kernel
+/// answers a failed request anyway, and a batch asks for an
+/// acknowledgement of its last request only ([`set_ack`]), which then
+/// stands for all of them (requests are handled in order).
 pub(crate) fn encode_op(op: &Op, seq: u32, table: u32, protocol: u8, out: &mut Vec<u8>) {
     let mut msg = RouteMessage::default();
     let (flags, kind) = match op {
@@ -288,7 +291,15 @@ pub(crate) fn encode_op(op: &Op, seq: u32, table: u32, protocol: u8, out: &mut V
             )
         }
     };
-    push_message(out, NLM_F_REQUEST | NLM_F_ACK | flags, seq, kind(msg));
+    push_message(out, NLM_F_REQUEST | flags, seq, kind(msg));
+}
+
+/// Adds `NLM_F_ACK` to the message that starts `msg`.
+pub(crate) fn set_ack(msg: &mut [u8]) {
+    if let Ok(mut b) = NetlinkBuffer::new_checked(msg) {
+        let f = b.flags();
+        b.set_flags(f | NLM_F_ACK);
+    }
 }
 
 /// Appends a dump request for `family`'s routes of `table`.
@@ -593,7 +604,7 @@ mod tests {
             route: ResolvedRoute::Unicast(vec![hop("198.18.0.12", Some(9), true)]),
         };
         let (flags, r) = round_trip(&op);
-        assert_eq!(flags, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+        assert_eq!(flags, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL);
         assert_eq!(r.prefix, net("198.19.4.0/26"));
         assert_eq!((r.table, r.protocol, r.metric), (254, 12, 1024));
         assert_eq!(
@@ -618,10 +629,7 @@ mod tests {
             ]),
         };
         let (flags, r) = round_trip(&op);
-        assert_eq!(
-            flags,
-            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE
-        );
+        assert_eq!(flags, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
         let KernelKind::Unicast(hops) = &r.kind else {
             panic!("{r:?}")
         };
@@ -641,7 +649,12 @@ mod tests {
             metric: 1024,
         };
         let (flags, r) = round_trip(&del);
-        assert_eq!(flags, NLM_F_REQUEST | NLM_F_ACK);
+        assert_eq!(flags, NLM_F_REQUEST);
+        let mut buf = Vec::new();
+        encode_op(&del, 9, 254, 12, &mut buf);
+        set_ack(&mut buf);
+        let nl = NetlinkBuffer::new_checked(&buf[..]).unwrap();
+        assert_eq!(nl.flags(), NLM_F_REQUEST | NLM_F_ACK);
         assert_eq!((r.protocol, r.metric), (12, 1024));
     }
 

@@ -153,7 +153,7 @@ pub struct Plan {
 pub fn plan_prefix(
     prefix: &IpNet,
     want: Want<'_>,
-    state: &PrefixState,
+    state: PrefixState<'_>,
     metric: u32,
     synced: bool,
 ) -> Plan {
@@ -164,7 +164,7 @@ pub fn plan_prefix(
     };
     match want {
         Want::Install(route) => {
-            for other in state.ours.iter().filter(|r| r.metric != metric) {
+            for other in state.ours().filter(|r| r.metric != metric) {
                 plan.ops.push(delete(other.metric));
             }
             let aliens: Vec<u8> = state.aliens_at(metric).collect();
@@ -197,13 +197,13 @@ pub fn plan_prefix(
             }
         }
         Want::Absent => {
-            for r in &state.ours {
+            for r in state.ours() {
                 plan.ops.push(delete(r.metric));
             }
         }
         Want::Unknown => {
             if synced {
-                for r in &state.ours {
+                for r in state.ours() {
                     plan.ops.push(delete(r.metric));
                 }
             }
@@ -242,6 +242,7 @@ pub fn plan_table(
 #[cfg(test)]
 mod tests {
     use super::super::route::{Family, KernelKind, KernelNextHop, KernelRoute, ResolvedHop};
+    use super::super::table::PrefixRoutes;
     use super::*;
 
     const M: u32 = 1024;
@@ -301,8 +302,8 @@ mod tests {
     fn add_replace_keep_delete() {
         let p = net("198.19.1.0/24");
         let r = via(&["198.18.0.1"]);
-        let empty = PrefixState::default();
-        let plan = plan_prefix(&p, Want::Install(&r), &empty, M, false);
+        let empty = PrefixRoutes::default();
+        let plan = plan_prefix(&p, Want::Install(&r), empty.view(), M, false);
         assert_eq!(
             plan.ops,
             vec![Op::Add {
@@ -311,15 +312,15 @@ mod tests {
                 route: r.clone()
             }]
         );
-        let same = PrefixState::new([(M, kvia(&["198.18.0.1"]))], []);
+        let same = PrefixRoutes::new([(M, kvia(&["198.18.0.1"]))], []);
         assert!(
-            plan_prefix(&p, Want::Install(&r), &same, M, false)
+            plan_prefix(&p, Want::Install(&r), same.view(), M, false)
                 .ops
                 .is_empty()
         );
-        let other = PrefixState::new([(M, kvia(&["198.18.0.9"]))], []);
+        let other = PrefixRoutes::new([(M, kvia(&["198.18.0.9"]))], []);
         assert_eq!(
-            plan_prefix(&p, Want::Install(&r), &other, M, false).ops,
+            plan_prefix(&p, Want::Install(&r), other.view(), M, false).ops,
             vec![Op::Replace {
                 prefix: p,
                 metric: M,
@@ -331,7 +332,7 @@ mod tests {
             plan_prefix(
                 &p,
                 Want::Install(&ResolvedRoute::Blackhole),
-                &same,
+                same.view(),
                 M,
                 false
             )
@@ -342,7 +343,7 @@ mod tests {
         // Withdrawn or not to be installed: deleted at once, sync or not.
         for synced in [false, true] {
             assert_eq!(
-                plan_prefix(&p, Want::Absent, &same, M, synced).ops,
+                plan_prefix(&p, Want::Absent, same.view(), M, synced).ops,
                 vec![Op::Delete {
                     prefix: p,
                     metric: M
@@ -350,7 +351,7 @@ mod tests {
             );
         }
         assert!(
-            plan_prefix(&p, Want::Absent, &empty, M, true)
+            plan_prefix(&p, Want::Absent, empty.view(), M, true)
                 .ops
                 .is_empty()
         );
@@ -360,20 +361,20 @@ mod tests {
     fn ecmp_sets_compared_as_sets() {
         let p = net("198.19.1.0/24");
         let want = via(&["198.18.0.3", "198.18.0.1"]);
-        let have = PrefixState::new([(M, kvia(&["198.18.0.1", "198.18.0.3"]))], []);
+        let have = PrefixRoutes::new([(M, kvia(&["198.18.0.1", "198.18.0.3"]))], []);
         assert!(
-            plan_prefix(&p, Want::Install(&want), &have, M, true)
+            plan_prefix(&p, Want::Install(&want), have.view(), M, true)
                 .ops
                 .is_empty()
         );
-        let fewer = PrefixState::new([(M, kvia(&["198.18.0.1"]))], []);
+        let fewer = PrefixRoutes::new([(M, kvia(&["198.18.0.1"]))], []);
         assert_eq!(
-            plan_prefix(&p, Want::Install(&want), &fewer, M, true).ops[0].kind(),
+            plan_prefix(&p, Want::Install(&want), fewer.view(), M, true).ops[0].kind(),
             OpKind::Replace
         );
-        let more = PrefixState::new([(M, kvia(&["198.18.0.1", "198.18.0.3", "198.18.0.5"]))], []);
+        let more = PrefixRoutes::new([(M, kvia(&["198.18.0.1", "198.18.0.3", "198.18.0.5"]))], []);
         assert_eq!(
-            plan_prefix(&p, Want::Install(&want), &more, M, true).ops[0].kind(),
+            plan_prefix(&p, Want::Install(&want), more.view(), M, true).ops[0].kind(),
             OpKind::Replace
         );
     }
@@ -383,15 +384,15 @@ mod tests {
         let p = net("198.19.1.0/24");
         let r = via(&["198.18.0.1"]);
         // An alien at another metric: no conflict, ours added beside it.
-        let beside = PrefixState::new([], [(0, 3)]);
-        let plan = plan_prefix(&p, Want::Install(&r), &beside, M, true);
+        let beside = PrefixRoutes::new([], [(0, 3)]);
+        let plan = plan_prefix(&p, Want::Install(&r), beside.view(), M, true);
         assert_eq!(plan.ops.len(), 1);
         assert_eq!(plan.ops[0].kind(), OpKind::Add);
         assert_eq!(plan.conflict, None);
         // An alien in our slot: nothing written, a conflict.
         for proto in [3u8, 80, 4, 16] {
-            let held = PrefixState::new([], [(M, proto)]);
-            let plan = plan_prefix(&p, Want::Install(&r), &held, M, true);
+            let held = PrefixRoutes::new([], [(M, proto)]);
+            let plan = plan_prefix(&p, Want::Install(&r), held.view(), M, true);
             assert!(plan.ops.is_empty());
             assert_eq!(
                 plan.conflict,
@@ -404,8 +405,8 @@ mod tests {
         }
         // Ours and an alien share the slot and ours is outdated: ours goes,
         // the alien stays.
-        let shared = PrefixState::new([(M, kvia(&["198.18.0.9"]))], [(M, 80)]);
-        let plan = plan_prefix(&p, Want::Install(&r), &shared, M, true);
+        let shared = PrefixRoutes::new([(M, kvia(&["198.18.0.9"]))], [(M, 80)]);
+        let plan = plan_prefix(&p, Want::Install(&r), shared.view(), M, true);
         assert_eq!(
             plan.ops,
             vec![Op::Delete {
@@ -415,9 +416,9 @@ mod tests {
         );
         assert!(plan.conflict.is_some());
         // Absent or unknown: only ours are deleted, however many aliens.
-        let mixed = PrefixState::new([(M, kvia(&["198.18.0.9"]))], [(M, 80), (0, 3), (M, 2)]);
+        let mixed = PrefixRoutes::new([(M, kvia(&["198.18.0.9"]))], [(M, 80), (0, 3), (M, 2)]);
         for want in [Want::Absent, Want::Unknown] {
-            let plan = plan_prefix(&p, want, &mixed, M, true);
+            let plan = plan_prefix(&p, want, mixed.view(), M, true);
             assert_eq!(
                 plan.ops,
                 vec![Op::Delete {
@@ -426,23 +427,27 @@ mod tests {
                 }]
             );
         }
-        let only_aliens = PrefixState::new([], [(M, 80), (0, 3)]);
+        let only_aliens = PrefixRoutes::new([], [(M, 80), (0, 3)]);
         for want in [Want::Absent, Want::Unknown] {
-            assert!(plan_prefix(&p, want, &only_aliens, M, true).ops.is_empty());
+            assert!(
+                plan_prefix(&p, want, only_aliens.view(), M, true)
+                    .ops
+                    .is_empty()
+            );
         }
     }
 
     #[test]
     fn stale_routes_stay_until_sync() {
         let p = net("198.19.1.0/24");
-        let stale = PrefixState::new([(M, kvia(&["198.18.0.1"]))], []);
+        let stale = PrefixRoutes::new([(M, kvia(&["198.18.0.1"]))], []);
         assert!(
-            plan_prefix(&p, Want::Unknown, &stale, M, false)
+            plan_prefix(&p, Want::Unknown, stale.view(), M, false)
                 .ops
                 .is_empty()
         );
         assert_eq!(
-            plan_prefix(&p, Want::Unknown, &stale, M, true).ops,
+            plan_prefix(&p, Want::Unknown, stale.view(), M, true).ops,
             vec![Op::Delete {
                 prefix: p,
                 metric: M
@@ -451,7 +456,7 @@ mod tests {
         // Re-learned before sync with the same content: adopted as is.
         let r = via(&["198.18.0.1"]);
         assert!(
-            plan_prefix(&p, Want::Install(&r), &stale, M, false)
+            plan_prefix(&p, Want::Install(&r), stale.view(), M, false)
                 .ops
                 .is_empty()
         );
@@ -463,8 +468,8 @@ mod tests {
         let r = via(&["198.18.0.1"]);
         // A previous run used metric 0 (BIRD classic): known prefix, so the
         // old route goes even before sync; the new one is added.
-        let old = PrefixState::new([(0, kvia(&["198.18.0.1"]))], []);
-        let plan = plan_prefix(&p, Want::Install(&r), &old, M, false);
+        let old = PrefixRoutes::new([(0, kvia(&["198.18.0.1"]))], []);
+        let plan = plan_prefix(&p, Want::Install(&r), old.view(), M, false);
         assert_eq!(
             plan.ops,
             vec![
@@ -480,13 +485,18 @@ mod tests {
             ]
         );
         // Unknown prefix with routes at two metrics: both stale, both swept.
-        let two = PrefixState::new([(0, kvia(&["198.18.0.1"])), (M, KernelKind::Blackhole)], []);
+        let two = PrefixRoutes::new([(0, kvia(&["198.18.0.1"])), (M, KernelKind::Blackhole)], []);
         assert!(
-            plan_prefix(&p, Want::Unknown, &two, M, false)
+            plan_prefix(&p, Want::Unknown, two.view(), M, false)
                 .ops
                 .is_empty()
         );
-        assert_eq!(plan_prefix(&p, Want::Unknown, &two, M, true).ops.len(), 2);
+        assert_eq!(
+            plan_prefix(&p, Want::Unknown, two.view(), M, true)
+                .ops
+                .len(),
+            2
+        );
     }
 
     #[test]

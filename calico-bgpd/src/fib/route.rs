@@ -164,6 +164,23 @@ impl RouteKind {
     }
 }
 
+impl RouteKind {
+    /// Whether a next hop names a device (its resolution then depends on
+    /// the links).
+    pub fn names_device(&self) -> bool {
+        matches!(self, RouteKind::Unicast(hops) if hops.iter().any(|h| h.device.is_some()))
+    }
+
+    /// The device names the next hops use.
+    pub fn devices(&self) -> impl Iterator<Item = &str> + '_ {
+        let hops: &[NextHop] = match self {
+            RouteKind::Unicast(h) => h,
+            _ => &[],
+        };
+        hops.iter().filter_map(|h| h.device.as_deref())
+    }
+}
+
 impl fmt::Display for RouteKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -288,6 +305,15 @@ impl ResolvedRoute {
         kind: &RouteKind,
         index_of: impl Fn(&str) -> Option<u32>,
     ) -> Result<Option<ResolvedRoute>, ResolveError> {
+        Self::resolve_for(Family::of(prefix), kind, index_of)
+    }
+
+    /// [`ResolvedRoute::resolve`] for any prefix of `family`.
+    pub fn resolve_for(
+        family: Family,
+        kind: &RouteKind,
+        index_of: impl Fn(&str) -> Option<u32>,
+    ) -> Result<Option<ResolvedRoute>, ResolveError> {
         let hops = match kind {
             RouteKind::NotInstalled => return Ok(None),
             RouteKind::Blackhole => return Ok(Some(ResolvedRoute::Blackhole)),
@@ -296,7 +322,6 @@ impl ResolvedRoute {
         if hops.is_empty() {
             return Err(ResolveError::NoNextHop);
         }
-        let family = Family::of(prefix);
         let mut out = Vec::with_capacity(hops.len());
         for h in hops {
             if Family::of_addr(&h.gateway) != family {

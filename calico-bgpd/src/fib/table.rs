@@ -31,10 +31,12 @@
 //! of an older generation are gone from the kernel and removed
 //! ([`KernelTable::end_dump`]).
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
+use foldhash::{HashMap, HashMapExt};
 use ipnet::IpNet;
 
+use super::intern::Interner;
 use super::ownership::{self, Owner};
 use super::route::{Family, KernelKind, KernelNextHop, KernelRoute};
 
@@ -43,8 +45,8 @@ use super::route::{Family, KernelKind, KernelNextHop, KernelRoute};
 pub struct OurRoute {
     /// The metric.
     pub metric: u32,
-    /// Type and next hops.
-    pub kind: KernelKind,
+    /// Type and next hops (shared by equal routes).
+    pub kind: Arc<KernelKind>,
     seen: u32,
 }
 
@@ -58,27 +60,64 @@ pub struct AlienRoute {
     seen: u32,
 }
 
-/// What the kernel holds for one prefix.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PrefixState {
-    /// Our routes (normally one).
-    pub ours: Vec<OurRoute>,
-    /// Alien routes.
-    pub aliens: Vec<AlienRoute>,
+/// What the kernel holds for one prefix: a view into the mirror (or into a
+/// [`PrefixRoutes`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PrefixState<'a> {
+    first: Option<&'a OurRoute>,
+    more: &'a [OurRoute],
+    aliens: &'a [AlienRoute],
 }
 
-impl PrefixState {
-    /// A state with these routes (for tests and plans built by hand).
+impl<'a> PrefixState<'a> {
+    /// Our routes (normally one).
+    pub fn ours(&self) -> impl Iterator<Item = &'a OurRoute> + 'a {
+        self.first.into_iter().chain(self.more.iter())
+    }
+
+    /// Alien routes.
+    pub fn aliens(&self) -> &'a [AlienRoute] {
+        self.aliens
+    }
+
+    /// Whether nothing is there.
+    pub fn is_empty(&self) -> bool {
+        self.first.is_none() && self.aliens.is_empty()
+    }
+
+    /// Our route at `metric`, if any.
+    pub fn ours_at(&self, metric: u32) -> Option<&'a OurRoute> {
+        self.ours().find(|r| r.metric == metric)
+    }
+
+    /// Protocols of the alien routes at `metric`.
+    pub fn aliens_at(&self, metric: u32) -> impl Iterator<Item = u8> + 'a {
+        self.aliens
+            .iter()
+            .filter(move |a| a.metric == metric)
+            .map(|a| a.protocol)
+    }
+}
+
+/// Routes of one prefix held by value, for plans built by hand (tests).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrefixRoutes {
+    ours: Vec<OurRoute>,
+    aliens: Vec<AlienRoute>,
+}
+
+impl PrefixRoutes {
+    /// Our routes as (metric, kind) and aliens as (metric, protocol).
     pub fn new(
         ours: impl IntoIterator<Item = (u32, KernelKind)>,
         aliens: impl IntoIterator<Item = (u32, u8)>,
-    ) -> PrefixState {
-        PrefixState {
+    ) -> PrefixRoutes {
+        PrefixRoutes {
             ours: ours
                 .into_iter()
                 .map(|(metric, kind)| OurRoute {
                     metric,
-                    kind,
+                    kind: Arc::new(kind),
                     seen: 0,
                 })
                 .collect(),
@@ -93,29 +132,15 @@ impl PrefixState {
         }
     }
 
-    /// Whether nothing is there.
-    pub fn is_empty(&self) -> bool {
-        self.ours.is_empty() && self.aliens.is_empty()
-    }
-
-    /// Our route at `metric`, if any.
-    pub fn ours_at(&self, metric: u32) -> Option<&OurRoute> {
-        self.ours.iter().find(|r| r.metric == metric)
-    }
-
-    /// Protocols of the alien routes at `metric`.
-    pub fn aliens_at(&self, metric: u32) -> impl Iterator<Item = u8> + '_ {
-        self.aliens
-            .iter()
-            .filter(move |a| a.metric == metric)
-            .map(|a| a.protocol)
+    /// The view that plans take.
+    pub fn view(&self) -> PrefixState<'_> {
+        PrefixState {
+            first: self.ours.first(),
+            more: self.ours.get(1..).unwrap_or(&[]),
+            aliens: &self.aliens,
+        }
     }
 }
-
-static EMPTY: PrefixState = PrefixState {
-    ours: Vec::new(),
-    aliens: Vec::new(),
-};
 
 /// What an event or dump message did to the mirror.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,17 +155,24 @@ pub enum Applied {
 
 /// The mirror of one family's managed table (see the [module
 /// documentation](self)).
+///
+/// Stored for a small footprint at a million routes: the first route of
+/// ours of each prefix in one map, further ones (other metrics, rare) and
+/// alien slots in maps of their own, next-hop sets shared.
 #[derive(Debug)]
 pub struct KernelTable {
     family: Family,
     table: u32,
     protocol: u8,
-    prefixes: HashMap<IpNet, PrefixState>,
+    first: HashMap<IpNet, OurRoute>,
+    more: HashMap<IpNet, Vec<OurRoute>>,
+    aliens: HashMap<IpNet, Vec<AlienRoute>>,
+    kinds: Interner<KernelKind>,
     /// Our routes per outgoing interface, to tell whether a device going
     /// down may have flushed some of ours.
     oif_refs: HashMap<u32, u32>,
     ours: usize,
-    aliens: usize,
+    alien_count: usize,
     generation: u32,
 }
 
@@ -152,10 +184,13 @@ impl KernelTable {
             family,
             table,
             protocol,
-            prefixes: HashMap::new(),
+            first: HashMap::new(),
+            more: HashMap::new(),
+            aliens: HashMap::new(),
+            kinds: Interner::new(),
             oif_refs: HashMap::new(),
             ours: 0,
-            aliens: 0,
+            alien_count: 0,
             generation: 0,
         }
     }
@@ -165,9 +200,13 @@ impl KernelTable {
         self.family
     }
 
-    /// What the kernel holds for `prefix` (empty if nothing).
-    pub fn get(&self, prefix: &IpNet) -> &PrefixState {
-        self.prefixes.get(prefix).unwrap_or(&EMPTY)
+    /// What the kernel holds for `prefix`.
+    pub fn get(&self, prefix: &IpNet) -> PrefixState<'_> {
+        PrefixState {
+            first: self.first.get(prefix),
+            more: self.more.get(prefix).map_or(&[], Vec::as_slice),
+            aliens: self.aliens.get(prefix).map_or(&[], Vec::as_slice),
+        }
     }
 
     /// How many of our routes the kernel holds.
@@ -175,17 +214,14 @@ impl KernelTable {
         self.ours
     }
 
-    /// How many alien routes the kernel holds in the table.
+    /// How many alien route slots (prefix, metric, protocol) the table has.
     pub fn aliens_count(&self) -> usize {
-        self.aliens
+        self.alien_count
     }
 
     /// Prefixes with at least one of our routes.
     pub fn our_prefixes(&self) -> impl Iterator<Item = &IpNet> + '_ {
-        self.prefixes
-            .iter()
-            .filter(|(_, s)| !s.ours.is_empty())
-            .map(|(p, _)| p)
+        self.first.keys()
     }
 
     /// Whether some route of ours goes out through interface `oif`.
@@ -208,6 +244,73 @@ impl KernelTable {
         }
     }
 
+    /// Sets our route of `prefix` at `metric`.
+    fn put_ours(&mut self, prefix: IpNet, metric: u32, kind: Arc<KernelKind>) {
+        let seen = self.generation;
+        self.refs(&kind, true);
+        let new = OurRoute { metric, kind, seen };
+        let old = match self.first.get_mut(&prefix) {
+            None => {
+                self.first.insert(prefix, new);
+                None
+            }
+            Some(f) if f.metric == metric => Some(std::mem::replace(f, new)),
+            Some(_) => {
+                let more = self.more.entry(prefix).or_default();
+                match more.iter_mut().find(|r| r.metric == metric) {
+                    Some(r) => Some(std::mem::replace(r, new)),
+                    None => {
+                        more.push(new);
+                        None
+                    }
+                }
+            }
+        };
+        match old {
+            Some(o) => self.refs(&o.kind, false),
+            None => self.ours += 1,
+        }
+    }
+
+    /// Removes our route of `prefix` at `metric`; returns it.
+    fn take_ours(&mut self, prefix: &IpNet, metric: u32) -> Option<OurRoute> {
+        let taken = if self.first.get(prefix).is_some_and(|f| f.metric == metric) {
+            let promoted = self.more.get_mut(prefix).and_then(Vec::pop);
+            if self.more.get(prefix).is_some_and(Vec::is_empty) {
+                self.more.remove(prefix);
+            }
+            match promoted {
+                Some(p) => self.first.insert(*prefix, p),
+                None => self.first.remove(prefix),
+            }
+        } else {
+            let more = self.more.get_mut(prefix)?;
+            let i = more.iter().position(|r| r.metric == metric)?;
+            let r = more.swap_remove(i);
+            if more.is_empty() {
+                self.more.remove(prefix);
+            }
+            Some(r)
+        };
+        if let Some(r) = &taken {
+            self.ours -= 1;
+            self.refs(&r.kind, false);
+        }
+        taken
+    }
+
+    /// Removes alien slots of `prefix` for which `gone` holds.
+    fn drop_aliens(&mut self, prefix: &IpNet, gone: impl Fn(&AlienRoute) -> bool) {
+        if let Some(v) = self.aliens.get_mut(prefix) {
+            let before = v.len();
+            v.retain(|a| !gone(a));
+            self.alien_count -= before - v.len();
+            if v.is_empty() {
+                self.aliens.remove(prefix);
+            }
+        }
+    }
+
     /// Applies an `RTM_NEWROUTE` (event or dump message); `replace` is the
     /// message's `NLM_F_REPLACE` flag.
     pub fn apply_new(&mut self, route: KernelRoute, replace: bool) -> Applied {
@@ -215,94 +318,41 @@ impl KernelTable {
             return Applied::Ignored;
         }
         let owner = ownership::classify(&route, self.table, self.protocol);
-        if owner == Owner::Ignored {
-            return Applied::Ignored;
-        }
-        let seen = self.generation;
-        let metric = route.metric;
-        let state = self.prefixes.entry(route.prefix).or_default();
-        let mut removed_ours = Vec::new();
-        let mut removed_aliens = 0usize;
-        if replace {
-            // The new route took the slot: other protocols' entries at this
-            // metric are gone.
-            match owner {
-                Owner::Ours => {
-                    let before = state.aliens.len();
-                    state.aliens.retain(|a| a.metric != metric);
-                    removed_aliens = before - state.aliens.len();
+        let (prefix, metric) = (route.prefix, route.metric);
+        match owner {
+            Owner::Ignored => Applied::Ignored,
+            Owner::Ours => {
+                if replace {
+                    // The route took the slot: others' entries there went.
+                    self.drop_aliens(&prefix, |a| a.metric == metric);
                 }
-                Owner::Alien(p) => {
-                    if let Some(i) = state.ours.iter().position(|r| r.metric == metric) {
-                        removed_ours.push(state.ours.remove(i).kind);
-                    }
-                    let before = state.aliens.len();
-                    state
-                        .aliens
-                        .retain(|a| a.metric != metric || a.protocol == p);
-                    removed_aliens = before - state.aliens.len();
-                }
-                Owner::Ignored => {}
+                let kind = self.kinds.intern(route.kind);
+                self.put_ours(prefix, metric, kind);
+                Applied::Ours
             }
-        }
-        let (added_ours, replaced_ours, added_alien) = match owner {
-            Owner::Ours => match state.ours.iter_mut().find(|r| r.metric == metric) {
-                Some(r) => {
-                    let old = std::mem::replace(&mut r.kind, route.kind.clone());
-                    r.seen = seen;
-                    (Some(route.kind), Some(old), false)
-                }
-                None => {
-                    state.ours.push(OurRoute {
-                        metric,
-                        kind: route.kind.clone(),
-                        seen,
-                    });
-                    (Some(route.kind), None, false)
-                }
-            },
             Owner::Alien(p) => {
-                match state
-                    .aliens
-                    .iter_mut()
-                    .find(|a| a.metric == metric && a.protocol == p)
-                {
-                    Some(a) => {
-                        a.seen = seen;
-                        (None, None, false)
+                let mut applied = Applied::Alien;
+                if replace {
+                    if self.take_ours(&prefix, metric).is_some() {
+                        applied = Applied::Ours;
                     }
+                    self.drop_aliens(&prefix, |a| a.metric == metric && a.protocol != p);
+                }
+                let seen = self.generation;
+                let v = self.aliens.entry(prefix).or_default();
+                match v.iter_mut().find(|a| a.metric == metric && a.protocol == p) {
+                    Some(a) => a.seen = seen,
                     None => {
-                        state.aliens.push(AlienRoute {
+                        v.push(AlienRoute {
                             metric,
                             protocol: p,
                             seen,
                         });
-                        (None, None, true)
+                        self.alien_count += 1;
                     }
                 }
+                applied
             }
-            Owner::Ignored => (None, None, false),
-        };
-        self.aliens -= removed_aliens;
-        for k in &removed_ours {
-            self.ours -= 1;
-            self.refs(k, false);
-        }
-        if let Some(old) = &replaced_ours {
-            self.refs(old, false);
-        } else if added_ours.is_some() {
-            self.ours += 1;
-        }
-        if let Some(k) = &added_ours {
-            self.refs(k, true);
-        }
-        if added_alien {
-            self.aliens += 1;
-        }
-        match owner {
-            Owner::Ours => Applied::Ours,
-            _ if !removed_ours.is_empty() => Applied::Ours,
-            _ => Applied::Alien,
         }
     }
 
@@ -311,69 +361,31 @@ impl KernelTable {
         if Family::of(&route.prefix) != self.family {
             return Applied::Ignored;
         }
-        let owner = ownership::classify(route, self.table, self.protocol);
-        let Some(state) = self.prefixes.get_mut(&route.prefix) else {
-            return match owner {
-                Owner::Ours => Applied::Ours,
-                Owner::Alien(_) => Applied::Alien,
-                Owner::Ignored => Applied::Ignored,
-            };
-        };
-        let metric = route.metric;
-        let applied = match owner {
-            Owner::Ignored => return Applied::Ignored,
+        let (prefix, metric) = (route.prefix, route.metric);
+        match ownership::classify(route, self.table, self.protocol) {
+            Owner::Ignored => Applied::Ignored,
             Owner::Alien(p) => {
-                let before = state.aliens.len();
-                state
-                    .aliens
-                    .retain(|a| a.metric != metric || a.protocol != p);
-                self.aliens -= before - state.aliens.len();
+                self.drop_aliens(&prefix, |a| a.metric == metric && a.protocol == p);
                 Applied::Alien
             }
             Owner::Ours => {
-                let mut gone = None;
-                let mut shrunk = None;
-                if let Some(i) = state.ours.iter().position(|r| r.metric == metric) {
-                    let partial = match (&route.kind, self.family) {
-                        (KernelKind::Unicast(del), Family::V6) => state
-                            .ours
-                            .get(i)
-                            .and_then(|r| match &r.kind {
-                                KernelKind::Unicast(have) => Some(remaining(have, del)),
-                                _ => None,
-                            })
-                            .filter(|rest| !rest.is_empty()),
-                        _ => None,
-                    };
-                    match partial {
-                        Some(rest) => {
-                            if let Some(r) = state.ours.get_mut(i) {
-                                let old = std::mem::replace(&mut r.kind, KernelKind::Unicast(rest));
-                                shrunk = Some((old, r.kind.clone()));
-                            }
-                        }
-                        None => gone = Some(state.ours.remove(i).kind),
+                let Some(old) = self.take_ours(&prefix, metric) else {
+                    return Applied::Ours;
+                };
+                // IPv6 may delete one member of an ECMP route.
+                if let (Family::V6, KernelKind::Unicast(del), KernelKind::Unicast(have)) =
+                    (self.family, &route.kind, old.kind.as_ref())
+                {
+                    let rest = remaining(have, del);
+                    if !rest.is_empty() {
+                        // What is left is in the kernel: seen now.
+                        let kind = self.kinds.intern(KernelKind::Unicast(rest));
+                        self.put_ours(prefix, metric, kind);
                     }
-                }
-                if let Some(k) = gone {
-                    self.ours -= 1;
-                    self.refs(&k, false);
-                }
-                if let Some((old, new)) = shrunk {
-                    self.refs(&old, false);
-                    self.refs(&new, true);
                 }
                 Applied::Ours
             }
-        };
-        if self
-            .prefixes
-            .get(&route.prefix)
-            .is_some_and(PrefixState::is_empty)
-        {
-            self.prefixes.remove(&route.prefix);
         }
-        applied
     }
 
     /// Starts a re-dump: entries not seen again before [`Self::end_dump`]
@@ -386,31 +398,35 @@ impl KernelTable {
     /// prefixes that lost routes of ours (to be reconciled again).
     pub fn end_dump(&mut self) -> Vec<IpNet> {
         let current = self.generation;
-        let mut lost = Vec::new();
-        let mut gone_ours = Vec::new();
-        let mut gone_aliens = 0usize;
-        self.prefixes.retain(|prefix, state| {
-            let before = state.ours.len();
-            state.ours.retain(|r| {
-                let keep = r.seen == current;
-                if !keep {
-                    gone_ours.push(r.kind.clone());
-                }
-                keep
-            });
-            if state.ours.len() != before {
-                lost.push(*prefix);
-            }
-            let before = state.aliens.len();
-            state.aliens.retain(|a| a.seen == current);
-            gone_aliens += before - state.aliens.len();
-            !state.is_empty()
-        });
-        for k in &gone_ours {
-            self.ours -= 1;
-            self.refs(k, false);
+        let mut gone: Vec<(IpNet, u32)> = self
+            .first
+            .iter()
+            .filter(|(_, r)| r.seen != current)
+            .map(|(p, r)| (*p, r.metric))
+            .collect();
+        for (p, v) in &self.more {
+            gone.extend(
+                v.iter()
+                    .filter(|r| r.seen != current)
+                    .map(|r| (*p, r.metric)),
+            );
         }
-        self.aliens -= gone_aliens;
+        let mut lost = Vec::new();
+        for (p, m) in gone {
+            if self.take_ours(&p, m).is_some() && lost.last() != Some(&p) {
+                lost.push(p);
+            }
+        }
+        lost.sort();
+        lost.dedup();
+        let mut dropped = 0usize;
+        self.aliens.retain(|_, v| {
+            let before = v.len();
+            v.retain(|a| a.seen == current);
+            dropped += before - v.len();
+            !v.is_empty()
+        });
+        self.alien_count -= dropped;
         lost
     }
 }
@@ -482,7 +498,7 @@ mod tests {
         assert_eq!(t.ours_count(), 1);
         assert!(t.uses_oif(4) && !t.uses_oif(2));
         assert_eq!(
-            t.get(&p).ours_at(1024).unwrap().kind,
+            *t.get(&p).ours_at(1024).unwrap().kind,
             uni(&[("198.18.0.3", 4)])
         );
         // Other tables, families, TOS: ignored.
@@ -528,7 +544,7 @@ mod tests {
             uni(&[("2001:db8:1::4", 3)]),
         ));
         assert_eq!(
-            t.get(&p).ours_at(1024).unwrap().kind,
+            *t.get(&p).ours_at(1024).unwrap().kind,
             uni(&[("2001:db8:1::2", 3)])
         );
         assert_eq!(t.ours_count(), 1);
@@ -554,7 +570,7 @@ mod tests {
             t.apply_new(r("198.19.0.0/24", 80, 0, KernelKind::Blackhole), true),
             Applied::Ours
         );
-        assert!(t.get(&p).ours.is_empty());
+        assert!(t.get(&p).ours().next().is_none());
         assert_eq!(t.get(&p).aliens_at(0).collect::<Vec<_>>(), vec![80]);
         assert_eq!((t.ours_count(), t.aliens_count()), (0, 1));
         // And we take it back.
