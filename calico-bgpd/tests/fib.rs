@@ -36,8 +36,11 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use std::net::Ipv4Addr;
+
 use testkit::json::{self, Value};
 use testkit::netns::{self, Netns};
+use testkit::process::{self, Signal};
 use testkit::wait::wait_until;
 
 /// The programmer under test, in its own process.
@@ -784,6 +787,67 @@ fn routes_flushed_by_a_link_going_down_come_back() {
     let st = d.settle();
     assert_eq!(st.v4("installed"), 2, "{:#?}", st.lines);
     assert!(st.counter("dumps") > 3, "{:#?}", st.lines);
+    d.cmd("quit");
+}
+
+#[test]
+fn event_overruns_make_it_dump_again() {
+    let Some(s) = Setup::new() else { return };
+    let ns = &s.ns;
+    // A small receive buffer, 2000 routes of ours, then, while the
+    // programmer is frozen (SIGSTOP), a burst of another program's routes
+    // (30k static /32s from `ip -batch`) and 100 of ours deleted by hand:
+    // the events overflow the buffer (ENOBUFS) and those deletions are
+    // lost with them. Thawed, the programmer dumps the table again, sees
+    // what is gone and puts it back.
+    let mut d = Driver::start(ns, &["--rcvbuf", "16384"]);
+    d.cmd("gen4 2000 via 198.18.0.2");
+    let file = std::env::temp_dir().join(format!("fib-burst-{}.txt", std::process::id()));
+    let mut text = String::new();
+    for i in 0..30_000u32 {
+        let a = Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 128, 0)) + i);
+        text.push_str(&format!("route add {a}/32 via 198.18.0.9 proto static\n"));
+    }
+    for i in 0..100u32 {
+        let a = Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 19, 0, 0)) + i * 7);
+        text.push_str(&format!("route del {a}/32 proto bird\n"));
+    }
+    std::fs::write(&file, text).unwrap();
+    process::send_signal(d.pid, Signal::Stop).unwrap();
+    let burst = ns.exec(&["ip", "-batch", &file.to_string_lossy()]);
+    let _ = std::fs::remove_file(&file);
+    process::send_signal(d.pid, Signal::Cont).unwrap();
+    burst.unwrap();
+    assert_eq!(count_bird(ns, true), 1900);
+    wait_for(
+        "our deleted routes back after the re-dump",
+        || match count_bird(ns, true) {
+            2000 => Ok(()),
+            n => Err(format!("{n} routes of ours")),
+        },
+    );
+    let st = d.settle();
+    eprintln!(
+        "FIB overruns: {} (dumps {})",
+        st.counter("overruns"),
+        st.counter("dumps")
+    );
+    assert!(st.counter("overruns") > 0, "{:#?}", st.lines);
+    assert!(st.counter("dumps") > 3, "{:#?}", st.lines);
+    assert_eq!(st.v4("installed"), 2000, "{:#?}", st.lines);
+    assert_eq!(st.counter("adds"), 2100, "{:#?}", st.lines);
+    let statics = ns
+        .ip(&["-4", "route", "show", "proto", "static"])
+        .unwrap()
+        .stdout
+        .lines()
+        .count();
+    assert_eq!(statics, 30_000);
+    // The mirror is right: a forced re-dump changes nothing.
+    d.cmd("resync");
+    let after = d.settle();
+    assert_eq!(after.counter("adds"), 2100);
+    assert_eq!(after.v4("aliens"), st.v4("aliens"));
     d.cmd("quit");
 }
 

@@ -4,7 +4,7 @@
 //! It is not part of the daemon.
 //!
 //! ```text
-//! fib-driver [--metric N] [--batch N]
+//! fib-driver [--metric N] [--batch N] [--rcvbuf BYTES]
 //! ```
 //!
 //! It prints `ready pid=PID` once the kernel tables are learned, then reads
@@ -46,8 +46,9 @@ fn main() -> ExitCode {
         match (a.as_str(), value) {
             ("--metric", Some(v)) => cfg.metric = u32::try_from(v).unwrap_or(u32::MAX),
             ("--batch", Some(v)) => cfg.batch_size = usize::try_from(v).unwrap_or(1),
+            ("--rcvbuf", Some(v)) => cfg.receive_buffer = usize::try_from(v).unwrap_or(0),
             _ => {
-                eprintln!("usage: fib-driver [--metric N] [--batch N]");
+                eprintln!("usage: fib-driver [--metric N] [--batch N] [--rcvbuf BYTES]");
                 return ExitCode::from(2);
             }
         }

@@ -281,7 +281,7 @@ pub(crate) struct Engine {
 
 impl Engine {
     pub(crate) fn new(cfg: FibConfig) -> Result<Engine, FibError> {
-        let sock = NlSocket::open()?;
+        let sock = NlSocket::open(cfg.receive_buffer)?;
         // Each write brings an event and an acknowledgement into our
         // receive buffer; keep a batch's worth well inside it.
         let fits = (sock.rcvbuf() / 4096).max(16);

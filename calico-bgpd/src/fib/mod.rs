@@ -113,8 +113,13 @@ pub struct FibConfig {
     /// Our protocol number (12, `bird`).
     pub protocol: u8,
     /// The most route writes in one datagram; lowered to what the socket's
-    /// receive buffer can acknowledge, and halved after an overflow.
+    /// receive buffer can take (a write's event comes back to it), and
+    /// halved after an overflow.
     pub batch_size: usize,
+    /// The netlink socket's receive buffer, in bytes (8 MiB; the kernel
+    /// caps it at `net.core.rmem_max`). Events of other programs' bursts
+    /// must fit; when they do not (`ENOBUFS`), the tables are dumped again.
+    pub receive_buffer: usize,
     /// Capacity of the command channel.
     pub queue: usize,
     /// How failed routes are retried.
@@ -132,6 +137,7 @@ impl Default for FibConfig {
             table: TABLE_MAIN,
             protocol: PROTO_BIRD,
             batch_size: 512,
+            receive_buffer: 8 << 20,
             queue: 32,
             retry: RetryPolicy::default(),
             resync_delay: Duration::from_millis(50),

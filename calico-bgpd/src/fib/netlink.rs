@@ -11,12 +11,14 @@
 //! the engine answers with a re-dump.
 //!
 //! One socket carries requests, their acknowledgements, dumps and the
-//! multicast events (route, link and address groups). The kernel handles a
-//! request while it is being sent and queues the event of each change
-//! before the change's acknowledgement, so once all acknowledgements of a
-//! batch are read, the events of its changes have been read too: the mirror
-//! is fed by events only, in the kernel's order, and acknowledgements are
-//! only used for errors.
+//! multicast events (route, link and address groups). The kernel handles
+//! the requests of a datagram in order while it is being sent, answers a
+//! failed one at once, and queues the event of each change before the
+//! next answer; only the last request of a batch asks for an
+//! acknowledgement. So once that acknowledgement is read, the failures of
+//! the batch and the events of its changes have been read too: the mirror
+//! is fed by events only, in the kernel's order, and answers are only used
+//! for errors.
 
 use std::io;
 use std::net::IpAddr;
@@ -51,8 +53,6 @@ const NLM_F_CAPPED: u16 = 0x100;
 /// `NLM_F_ACK_TLVS` on an acknowledgement: TLVs follow the request.
 const NLM_F_ACK_TLVS: u16 = 0x200;
 
-/// The receive buffer asked for (the kernel caps it at `rmem_max`).
-pub(crate) const RCVBUF: usize = 8 << 20;
 /// Largest datagram read: dumps are cut by the kernel at 32 KiB.
 const RECV_BUF: usize = 64 << 10;
 
@@ -113,8 +113,9 @@ pub(crate) struct NlSocket {
 
 impl NlSocket {
     /// Opens the socket in the current network namespace, joined to the
-    /// route, link and address groups.
-    pub(crate) fn open() -> io::Result<NlSocket> {
+    /// route, link and address groups, asking for a receive buffer of
+    /// `rcvbuf` bytes (the kernel caps it at `net.core.rmem_max`).
+    pub(crate) fn open(rcvbuf: usize) -> io::Result<NlSocket> {
         let mut sock = TokioSocket::new(NETLINK_ROUTE)?;
         let s = sock.socket_mut();
         s.bind_auto()?;
@@ -128,7 +129,7 @@ impl NlSocket {
             s.add_membership(g)?;
         }
         // Best effort: each only improves things where the kernel has it.
-        let _ = s.set_rx_buf_sz(RCVBUF);
+        let _ = s.set_rx_buf_sz(rcvbuf);
         let _ = s.set_ext_ack(true);
         let _ = s.set_cap_ack(true);
         let _ = s.set_netlink_get_strict_chk(true);
