@@ -624,3 +624,47 @@ async fn a_bad_header_is_answered_with_a_header_error() {
     );
     a.shutdown(Stop::default()).await;
 }
+
+/// `PeerHandle::shutdown` of an Established session returns as soon as the
+/// peer has closed its end after our NOTIFICATION, not at
+/// `close_timeout`: the driver used to notice the last closed connection
+/// only at its next input, the shutdown deadline.
+#[tokio::test]
+async fn shutdown_returns_when_the_peer_has_closed() {
+    let (a_addr, b_addr) = (v4(91), v4(92));
+    let listener = Listener::bind(SocketAddr::new(b_addr, 0)).unwrap();
+    let close_timeout = Duration::from_secs(10);
+    let mut a_cfg = peer(session(65001, 1, 65002), listener.local_addr(), a_addr);
+    a_cfg.close_timeout = close_timeout;
+    let mut b_cfg = peer(
+        session(65002, 2, 65001),
+        SocketAddr::new(a_addr, 179),
+        b_addr,
+    );
+    b_cfg.passive = true;
+    let (b, mut b_events) = Peer::spawn(b_cfg, Some(&listener)).unwrap();
+    let (a, _a_events) = Peer::spawn(a_cfg, None).unwrap();
+    b.start().unwrap();
+    a.start().unwrap();
+    established(&a).await;
+    established(&b).await;
+
+    let t = Instant::now();
+    timeout(WAIT, a.shutdown(Stop::administrative_shutdown("bye")))
+        .await
+        .expect("shutdown returns");
+    let took = t.elapsed();
+    assert!(
+        took < Duration::from_secs(3),
+        "shutdown took {took:?} (close_timeout {close_timeout:?})"
+    );
+    assert!(
+        wait_event(&mut b_events, WAIT, |e| matches!(&e.kind,
+            PeerEventKind::Session(Action::Notification(n))
+                if n.direction == NotificationDirection::Received && n.code() == 6))
+        .await
+        .is_some(),
+        "the peer got the Cease"
+    );
+    b.shutdown(Stop::default()).await;
+}

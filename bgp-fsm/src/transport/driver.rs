@@ -263,6 +263,9 @@ enum Input {
     Incoming(Incoming),
     Readable(u64),
     Writable(u64),
+    /// A closing connection finished: nothing to do but check whether a
+    /// shutdown is complete.
+    Closed,
 }
 
 /// The driver of one peer.
@@ -442,7 +445,13 @@ impl Driver {
                 return Poll::Ready(Input::Outbound(epoch, out));
             }
         }
+        let before = self.closing.len();
         self.closing.retain_mut(|c| c.poll(cx).is_pending());
+        if self.closing.len() < before && self.shutdown.is_some() {
+            // The last one may have gone: the run loop checks `finished`,
+            // instead of waiting for the shutdown deadline.
+            return Poll::Ready(Input::Closed);
+        }
         Poll::Pending
     }
 
@@ -460,6 +469,7 @@ impl Driver {
             Input::Incoming(i) => self.on_incoming(i),
             Input::Readable(id) => self.on_readable(id),
             Input::Writable(id) => self.on_writable(id),
+            Input::Closed => {}
         }
     }
 
