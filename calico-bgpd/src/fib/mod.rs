@@ -74,6 +74,7 @@
 //! - [`table`]: the kernel mirror fed by dumps and events;
 //! - [`reconcile`]: pure planning, desired vs kernel to operations;
 //! - [`retry`]: error classes and back-off;
+//! - [`filter`]: Calico's kernel programming filter as route kinds;
 //! - `netlink` (private): the socket and the messages; `engine`
 //!   (private): the task that ties them together.
 //!
@@ -81,6 +82,7 @@
 //! [`FibProgrammer::start`] (netlink sockets belong to a namespace).
 
 mod engine;
+pub mod filter;
 mod intern;
 mod netlink;
 pub mod ownership;
