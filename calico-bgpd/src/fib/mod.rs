@@ -75,6 +75,7 @@
 //! - [`reconcile`]: pure planning, desired vs kernel to operations;
 //! - [`retry`]: error classes and back-off;
 //! - [`filter`]: Calico's kernel programming filter as route kinds;
+//! - [`feed`]: from the speaker's best-path stream to updates;
 //! - `netlink` (private): the socket and the messages; `engine`
 //!   (private): the task that ties them together.
 //!
@@ -82,6 +83,7 @@
 //! [`FibProgrammer::start`] (netlink sockets belong to a namespace).
 
 mod engine;
+pub mod feed;
 pub mod filter;
 mod intern;
 mod netlink;
