@@ -58,24 +58,36 @@ fn check_listeners(config: &Config) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Adds the line of the `[[peer]]` table the error's key names (the
-/// `n`-th `[[peer]]` header of the text).
+/// Adds the line of a `peer[N].KEY` error: the line of `KEY` in the
+/// `N`-th `[[peer]]` table, or the table's header.
 fn locate(mut e: ConfigError, text: &str) -> ConfigError {
-    let index = e
+    let Some((index, key)) = e
         .key
         .as_deref()
         .and_then(|k| k.strip_prefix("peer["))
-        .and_then(|k| k.split(']').next())
-        .and_then(|n| n.parse::<usize>().ok());
-    if let Some(n) = index {
-        let line = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| l.trim_start().starts_with("[[peer]]"))
-            .nth(n)
-            .map(|(i, _)| i + 1);
-        e.line = line;
-    }
+        .and_then(|k| k.split_once("]."))
+        .and_then(|(n, k)| Some((n.parse::<usize>().ok()?, k.to_string())))
+    else {
+        return e;
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(header) = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("[[peer]]"))
+        .nth(index)
+        .map(|(i, _)| i)
+    else {
+        return e;
+    };
+    let own = lines
+        .iter()
+        .enumerate()
+        .skip(header + 1)
+        .take_while(|(_, l)| !l.trim_start().starts_with('['))
+        .find(|(_, l)| l.split_once('=').is_some_and(|(k, _)| k.trim() == key))
+        .map(|(i, _)| i);
+    e.line = Some(own.unwrap_or(header) + 1);
     e
 }
 
@@ -107,7 +119,6 @@ pub(crate) async fn run(path: PathBuf) -> ExitCode {
     let config = match load(&path) {
         Ok(c) => c,
         Err(e) => {
-            tracing::error!("{e}");
             eprintln!("calico-bgpd: {e}");
             return ExitCode::FAILURE;
         }
