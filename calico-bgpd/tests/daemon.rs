@@ -370,3 +370,26 @@ fn the_example_configuration_is_valid() {
     );
     assert!(out.contains("3 peer(s)"), "{out}");
 }
+
+#[test]
+fn the_readme_configuration_is_valid() {
+    let readme: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "README.md"]
+        .iter()
+        .collect();
+    let text = std::fs::read_to_string(readme).unwrap();
+    let section = text
+        .split("## Running calico-bgpd as a BGP daemon")
+        .nth(1)
+        .expect("the README's daemon section");
+    let toml = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("a TOML example in it");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("readme.toml");
+    write(&file, toml);
+    let (status, out, err) = run(&["--config", file.to_str().unwrap(), "--check"]);
+    assert!(status.success(), "{err}\n{toml}");
+    assert!(out.contains("1 peer(s)"), "{out}");
+}
