@@ -17,14 +17,24 @@
 //! route with the *same* prefix and metric as ours occupies our slot: adding
 //! ours would fail (`EEXIST`, since additions use `NLM_F_EXCL`), and a
 //! replace (`NLM_F_REPLACE`) would overwrite the alien one, which is never
-//! done. BIRD behaves the same way: it replaces only routes it owns (its
-//! updates are a delete of its own route and an exclusive add), and an
-//! occupied slot makes the add fail, which it logs. Here the slot is left to
-//! the alien and a [`crate::fib::Conflict`] is reported; when the alien
-//! route goes away (a netlink event), ours is installed. Alien routes of the
-//! same prefix at another metric are no conflict: both stay in the kernel
-//! and the kernel prefers the lower metric (Felix's metric-0 routes win over
-//! BIRD's metric-1024 ones, by design of Calico v3.32+).
+//! done. BIRD behaves the same way: it replaces only routes it owns, and an
+//! occupied slot makes its exclusive add fail, which it logs. Here the slot
+//! is left to the alien and a [`crate::fib::Conflict`] is reported; when the
+//! alien route goes away (a netlink event), ours is installed. Alien routes
+//! of the same prefix at another metric are no conflict: both stay in the
+//! kernel and the kernel prefers the lower metric (Felix's metric-0 routes
+//! win over BIRD's metric-1024 ones, by design of Calico v3.32+).
+//!
+//! How a route of ours is changed differs from BIRD 1.6, which deletes its
+//! route and adds the new one (it avoids `NLM_F_REPLACE` because a replace
+//! does not check the protocol, and because IPv6 ECMP replace was broken in
+//! old kernels). Delete-then-add leaves the prefix without a route for a
+//! moment; here a change is one atomic `NLM_F_REPLACE`, sent only for a slot
+//! that the mirror shows held by ours and no alien route, so the protocol
+//! check is done before (IPv6 ECMP replace works in current kernels; the
+//! namespace tests exercise it, on Linux 6.18). What remains is a race of
+//! microseconds: an alien route added to the very slot between the event
+//! we last read and our replace would be overwritten.
 
 use super::route::KernelRoute;
 
