@@ -522,11 +522,15 @@ impl Engine {
                 }
             }
             Incoming::NewLink {
-                seq: _,
+                seq,
                 index,
                 name,
                 up,
-            } => self.link_changed(index, name, up),
+            } => {
+                // The link dump at start describes what is, not a change.
+                let change = self.dump_seq.is_none_or(|d| d != seq);
+                self.link_changed(index, name, up, change);
+            }
             Incoming::DelLink { index } => {
                 if let Some(old) = self.links.remove(&index) {
                     if let Some(n) = old.name {
@@ -547,7 +551,7 @@ impl Engine {
         }
     }
 
-    fn link_changed(&mut self, index: u32, name: Option<String>, up: bool) {
+    fn link_changed(&mut self, index: u32, name: Option<String>, up: bool, change: bool) {
         let old = self.links.get(&index).cloned();
         if let Some(n) = &name {
             if let Some(o) = old.as_ref().and_then(|o| o.name.as_ref()) {
@@ -564,7 +568,7 @@ impl Engine {
         if was_up && !up {
             self.maybe_flushed(index, None);
         }
-        if self.dump_seq.is_none() && (renamed || (up && !was_up)) {
+        if change && (renamed || (up && !was_up)) {
             // A device appeared, was renamed or came up: routes that failed
             // for want of it may go in now.
             self.retry_failures(None);
