@@ -594,10 +594,14 @@ impl Exporter {
         let store = &mut self.attrs;
         for family in g.families().filter(|f| only.is_none_or(|o| o == *f)) {
             let mut batch = Batch::new(family);
-            let routes: Vec<(Nlri, AttrId)> = g.out.iter(family).collect();
-            for (nlri, attr) in routes {
-                let set = store.get(attr).cloned();
-                batch.announce(store, attr, || encodable(set.as_ref()?), nlri);
+            for (nlri, attr) in g.out.iter(family) {
+                // decoded once per set and batch
+                let e = if batch.has(attr) {
+                    None
+                } else {
+                    store.get(attr).and_then(encodable)
+                };
+                batch.announce(store, attr, || e, nlri);
                 if batch.sets() >= BATCH_SETS {
                     batch.encode(&g.ctx, store, &mut enc);
                 }

@@ -136,6 +136,13 @@ impl Batch {
         self.buckets.len()
     }
 
+    /// Whether a set has a bucket already.
+    pub(crate) fn has(&self, attr: AttrId) -> bool {
+        self.slot_of
+            .get(attr.index() as usize)
+            .is_some_and(|b| *b != 0)
+    }
+
     /// Adds an announcement. A new bucket takes a reference to its set
     /// (so that its id is not reused while the batch waits), released by
     /// [`Batch::encode`].
