@@ -118,7 +118,7 @@ use config::family_of;
 use update_group::{Batch, Encodable, Encoded, Group};
 
 /// A batch is encoded once it holds this many distinct attribute sets (a
-/// bound on the memory a walk holds: about 0.5 KiB per set plus 20 octets
+/// bound on the memory a walk holds: about 0.5 KiB per set plus 60 octets
 /// per prefix). A full table has about 100,000 sets whose prefixes are
 /// spread over the whole address space, so a smaller bound would split
 /// most sets across several batches and send several times more UPDATEs.
