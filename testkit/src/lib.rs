@@ -44,9 +44,10 @@ use packet::Skip;
 use reassembly::{Reassembler, Stream};
 
 /// The shared corpus folder (`../shared/corpus` beside the checkout), or the
-/// folder named by the `BGP_CORPUS` environment variable.
+/// folder named by the `BGP_CORPUS` environment variable when it is set and
+/// not empty.
 pub fn corpus_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("BGP_CORPUS") {
+    if let Some(dir) = std::env::var_os("BGP_CORPUS").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
