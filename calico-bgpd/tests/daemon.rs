@@ -6,7 +6,9 @@
 //! configuration and logs the line and key; SIGTERM closes the sessions
 //! with Cease / Administrative Shutdown and exits 0. A bad file at start
 //! exits 1 naming the line and key; the example configuration passes
-//! `--check`.
+//! `--check`. With root, in a network namespace, `[fib] enabled = true`
+//! puts the learned best paths in the kernel (and takes a withdrawn one
+//! out, and leaves them on SIGTERM).
 //!
 //! Only the daemons this test starts are signalled or killed, by PID; every
 //! wait is bounded.
@@ -51,7 +53,13 @@ struct Daemon {
 
 impl Daemon {
     fn start(config: &Path) -> Daemon {
-        let mut child = Command::new(BIN)
+        Daemon::spawn(Command::new(BIN), config)
+    }
+
+    /// `cmd` (the binary, possibly through `ip netns exec`) with
+    /// `--config FILE`.
+    fn spawn(mut cmd: Command, config: &Path) -> Daemon {
+        let mut child = cmd
             .arg("--config")
             .arg(config)
             .env("RUST_LOG", "info")
@@ -392,4 +400,95 @@ fn the_readme_configuration_is_valid() {
     let (status, out, err) = run(&["--config", file.to_str().unwrap(), "--check"]);
     assert!(status.success(), "{err}\n{toml}");
     assert!(out.contains("1 peer(s)"), "{out}");
+}
+
+/// Our routes (protocol 12) of `family` (`-4`, `-6`) in the namespace's
+/// main table, as `ip route` prints them.
+fn kernel_routes(ns: &testkit::netns::Netns, family: &str) -> String {
+    let out = ns
+        .ip(&[family, "route", "show", "table", "main", "proto", "12"])
+        .unwrap();
+    out.stdout
+}
+
+async fn kernel_eventually(ns: &testkit::netns::Netns, what: &str, f: impl Fn(&str, &str) -> bool) {
+    eventually(what, || async {
+        let (v4, v6) = (kernel_routes(ns, "-4"), kernel_routes(ns, "-6"));
+        f(&v4, &v6).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fib_enabled_installs_learned_best_paths() {
+    use testkit::netns::{self, Netns};
+    if let Err(s) = netns::require_root_netns() {
+        netns::skip(&s);
+        return;
+    }
+    let ns = Netns::new().unwrap();
+    // A veth pair (a dummy device needs a module these kernels may lack):
+    // the next hops are on d0's subnet.
+    ns.ip(&["link", "add", "d0", "type", "veth", "peer", "name", "d1"])
+        .unwrap();
+    ns.link_up("d0").unwrap();
+    ns.link_up("d1").unwrap();
+    ns.add_addr("d0", ip("198.18.200.1"), 24).unwrap();
+    ns.add_addr("d0", ip("198.18.200.2"), 24).unwrap();
+    ns.add_addr("d0", ip("2001:db8:200::1"), 64).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    // B: the peer, announcing routes with next hops on d0 (not its own
+    // addresses, which the kernel would refuse as gateways).
+    let b_file = dir.path().join("b.toml");
+    let b_head = "router_id = \"198.18.200.2\"\nlocal_as = 65002\nlisten = [\"198.18.200.2:179\"]\n\n\
+        [[peer]]\naddress = \"198.18.200.1\"\nremote_as = 65001\npassive = true\nnext_hop = \"unchanged\"\nhold_time = 9\n\n\
+        [[originate]]\nprefix = \"198.19.5.0/24\"\nnext_hop = \"198.18.200.9\"\n\n\
+        [[originate]]\nprefix = \"2001:db8:5::/48\"\nnext_hop = \"2001:db8:200::9\"\n";
+    let b_more = "\n[[originate]]\nprefix = \"198.19.6.0/24\"\nnext_hop = \"198.18.200.10\"\n";
+    write(&b_file, &format!("{b_head}{b_more}"));
+    // A: the daemon under test, with the FIB on; its own route must not be
+    // installed.
+    let a_file = dir.path().join("a.toml");
+    write(
+        &a_file,
+        "router_id = \"198.18.200.1\"\nlocal_as = 65001\n\n[fib]\nenabled = true\n\n\
+         [[peer]]\naddress = \"198.18.200.2\"\nremote_as = 65002\nlocal_address = \"198.18.200.1\"\n\
+         hold_time = 9\nconnect_retry_time = 1\n\n[[originate]]\nprefix = \"198.19.9.0/24\"\n",
+    );
+    let mut b = Daemon::spawn(ns.command(BIN), &b_file);
+    let mut a = Daemon::spawn(ns.command(BIN), &a_file);
+
+    kernel_eventually(&ns, "the learned routes in the kernel", |v4, v6| {
+        v4.contains("198.19.5.0/24 via 198.18.200.9 dev d0")
+            && v4.contains("198.19.6.0/24 via 198.18.200.10 dev d0")
+            && v6.contains("2001:db8:5::/48 via 2001:db8:200::9 dev d0")
+    })
+    .await;
+    assert!(
+        !kernel_routes(&ns, "-4").contains("198.19.9.0"),
+        "A's own route installed"
+    );
+
+    // B withdraws one: it leaves the kernel.
+    write(&b_file, b_head);
+    b.signal("HUP");
+    kernel_eventually(&ns, "the withdrawn route gone", |v4, _| {
+        !v4.contains("198.19.6.0/24") && v4.contains("198.19.5.0/24")
+    })
+    .await;
+
+    // SIGTERM: A exits 0 and leaves its routes for the next run.
+    a.signal("TERM");
+    let status = tokio::task::block_in_place(|| a.wait_exit(WAIT)).expect("A exits");
+    assert!(status.success(), "{status:?}\n{}", a.log());
+    let v4 = kernel_routes(&ns, "-4");
+    assert!(
+        v4.contains("198.19.5.0/24 via 198.18.200.9"),
+        "{v4}\n{}",
+        a.log()
+    );
+    b.signal("TERM");
+    let status = tokio::task::block_in_place(|| b.wait_exit(WAIT)).expect("B exits");
+    assert!(status.success(), "{status:?}\n{}", b.log());
 }

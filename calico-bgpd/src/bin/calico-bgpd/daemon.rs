@@ -13,6 +13,9 @@
 //!   not change are left alone. What it did is logged.
 //! - SIGTERM, SIGINT: every session is closed with Cease / Administrative
 //!   Shutdown and a shutdown message, and the process exits 0.
+//!
+//! With `[fib] enabled = true` ([`fib_section`]) the best paths learned
+//! from peers go to the kernel through calico-bgpd's FIB programmer.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -22,19 +25,23 @@ use std::time::Duration;
 use bgp_speaker::{Config, ConfigError, PeerChange, ReloadReport, Speaker};
 use tokio::signal::unix::{SignalKind, signal};
 
+use crate::fib_section::{self, Fib, FibSection};
+
 /// How long the shutdown may take (NOTIFICATIONs flushed to every peer)
 /// before the process exits anyway.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
-/// Reads and validates the configuration file: bgp-speaker's checks, and
-/// those that only a running speaker would find (a passive peer needs a
-/// listener of its address family).
-fn load(path: &Path) -> Result<Config, String> {
+/// Reads and validates the configuration file: bgp-speaker's keys and
+/// checks, the daemon's `[fib]` table ([`fib_section`]), and what only a
+/// running speaker would find (a passive peer needs a listener of its
+/// address family).
+fn load(path: &Path) -> Result<(Config, FibSection), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let (text, fib) = fib_section::split(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let config = Config::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     check_listeners(&config).map_err(|e| format!("{}: {}", path.display(), locate(e, &text)))?;
-    Ok(config)
+    Ok((config, fib))
 }
 
 /// A passive peer with no listener of its family would be refused when
@@ -94,16 +101,21 @@ fn locate(mut e: ConfigError, text: &str) -> ConfigError {
 /// `--check`: validates the file, prints a summary on stdout.
 pub(crate) fn check(path: &Path) -> ExitCode {
     match load(path) {
-        Ok(c) => {
+        Ok((c, fib)) => {
             println!(
-                "{}: valid: router ID {}, AS {}, {} listen address(es), {} peer(s), {} originated route(s), {} policy(ies)",
+                "{}: valid: router ID {}, AS {}, {} listen address(es), {} peer(s), {} originated route(s), {} policy(ies); FIB {}",
                 path.display(),
                 c.router_id,
                 c.local_as,
                 c.listen.len(),
                 c.peers.len(),
                 c.originate.len(),
-                c.policy.len()
+                c.policy.len(),
+                if fib.enabled {
+                    format!("enabled (metric {})", fib.metric)
+                } else {
+                    "disabled".to_string()
+                }
             );
             ExitCode::SUCCESS
         }
@@ -116,7 +128,7 @@ pub(crate) fn check(path: &Path) -> ExitCode {
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub(crate) async fn run(path: PathBuf) -> ExitCode {
-    let config = match load(&path) {
+    let (config, fib_config) = match load(&path) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("calico-bgpd: {e}");
@@ -139,6 +151,19 @@ pub(crate) async fn run(path: PathBuf) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The FIB programmer first: it adopts our routes of a previous run
+    // before the speaker's best paths come.
+    let programmer = if fib_config.enabled {
+        match Fib::start(&fib_config).await {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("calico-bgpd: {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
     let speaker = match Speaker::from_config(config.clone()).await {
         Ok(s) => s,
         Err(e) => {
@@ -147,6 +172,17 @@ pub(crate) async fn run(path: PathBuf) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let mut fib = match programmer {
+        Some(p) => match Fib::follow(p, &speaker, &fib_config).await {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("calico-bgpd: {e}");
+                speaker.shutdown("calico-bgpd cannot start").await;
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
     tracing::info!(
         file = %path.display(),
         router_id = %config.router_id,
@@ -154,11 +190,12 @@ pub(crate) async fn run(path: PathBuf) -> ExitCode {
         listen = ?speaker.listen_addrs(),
         peers = config.peers.len(),
         originated = config.originate.len(),
+        fib = fib_config.enabled,
         "calico-bgpd running; SIGHUP reloads the file, SIGTERM stops"
     );
     let why = loop {
         tokio::select! {
-            _ = hup.recv() => reload(&speaker, &path).await,
+            _ = hup.recv() => reload(&speaker, &path, &fib_config).await,
             _ = term.recv() => break "SIGTERM",
             _ = int.recv() => break "SIGINT",
         }
@@ -168,6 +205,11 @@ pub(crate) async fn run(path: PathBuf) -> ExitCode {
         "stopping: Cease / Administrative Shutdown to every peer"
     );
     let message = format!("calico-bgpd stopping ({why})");
+    // The routes withdrawn as the sessions close are not taken out of the
+    // kernel (unless remove_on_exit): the next run adopts them.
+    if let Some(f) = fib.as_mut() {
+        f.detach();
+    }
     if tokio::time::timeout(SHUTDOWN_WAIT, speaker.shutdown(&message))
         .await
         .is_err()
@@ -177,16 +219,28 @@ pub(crate) async fn run(path: PathBuf) -> ExitCode {
             SHUTDOWN_WAIT.as_secs()
         );
     }
+    if let Some(f) = fib {
+        if tokio::time::timeout(SHUTDOWN_WAIT, f.stop()).await.is_err() {
+            tracing::warn!("the FIB programmer did not stop in time");
+        }
+    }
     tracing::info!("stopped");
     ExitCode::SUCCESS
 }
 
 /// SIGHUP: read the file again and apply it, or keep the running
 /// configuration if it is not valid.
-async fn reload(speaker: &Speaker, path: &Path) {
+async fn reload(speaker: &Speaker, path: &Path, running_fib: &FibSection) {
     tracing::info!(file = %path.display(), "SIGHUP: reloading the configuration");
     let new = match load(path) {
-        Ok(c) => c,
+        Ok((c, fib)) => {
+            if fib != *running_fib {
+                tracing::warn!(
+                    "the [fib] table changed: it applies at the next start, not on reload"
+                );
+            }
+            c
+        }
         Err(e) => {
             tracing::error!("reload refused, the running configuration stays: {e}");
             return;

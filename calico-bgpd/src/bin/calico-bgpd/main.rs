@@ -13,6 +13,7 @@
 
 mod daemon;
 mod demo;
+mod fib_section;
 mod show;
 
 use std::io::IsTerminal;
