@@ -17,7 +17,8 @@
 use std::fmt;
 
 use bgp_wire::error::CeaseSubcode;
-use bgp_wire::{DecodeError, Notification, Open, Update};
+use bgp_wire::{AfiSafi, DecodeError, ErrorCode, Notification, Open, Update};
+use bytes::Bytes;
 
 use crate::open_validation::OpenError;
 
@@ -59,6 +60,9 @@ pub struct Stop {
     pub communication: String,
     /// Whether to send it as a Hard Reset when the N bit was negotiated.
     pub hard_reset: HardReset,
+    /// The Data field for the other subcodes (empty for none): for Maximum
+    /// Number of Prefixes Reached, the AFI, SAFI and limit of RFC 4486 4.
+    pub data: Bytes,
 }
 
 impl Stop {
@@ -68,6 +72,7 @@ impl Stop {
             subcode: CeaseSubcode::AdministrativeShutdown,
             communication: communication.into(),
             hard_reset: HardReset::Suggested,
+            data: Bytes::new(),
         }
     }
 
@@ -77,6 +82,7 @@ impl Stop {
             subcode: CeaseSubcode::AdministrativeReset,
             communication: communication.into(),
             hard_reset: HardReset::Suggested,
+            data: Bytes::new(),
         }
     }
 
@@ -87,7 +93,37 @@ impl Stop {
             subcode,
             communication: String::new(),
             hard_reset: HardReset::Suggested,
+            data: Bytes::new(),
         }
+    }
+
+    /// Cease / Maximum Number of Prefixes Reached with the data RFC 4486 4
+    /// gives it: the family (AFI, SAFI) and the upper bound, as 4 octets.
+    ///
+    /// ```
+    /// use bgp_fsm::Stop;
+    /// use bgp_wire::AfiSafi;
+    ///
+    /// let n = Stop::maximum_prefixes(AfiSafi::IPV4_UNICAST, 1000).notification();
+    /// assert_eq!(n.code.to_pair(), (6, 1));
+    /// assert_eq!(&n.data[..], &[0, 1, 1, 0, 0, 0x03, 0xe8]);
+    /// ```
+    pub fn maximum_prefixes(family: AfiSafi, limit: u32) -> Self {
+        let mut data = Vec::with_capacity(7);
+        data.extend_from_slice(&family.afi.to_u16().to_be_bytes());
+        data.push(family.safi.to_u8());
+        data.extend_from_slice(&limit.to_be_bytes());
+        Stop {
+            data: Bytes::from(data),
+            ..Stop::cease(CeaseSubcode::MaximumNumberOfPrefixesReached)
+        }
+    }
+
+    /// The same stop with this Data field (for subcodes other than
+    /// Administrative Shutdown and Reset, which carry their communication).
+    pub fn with_data(mut self, data: impl Into<Bytes>) -> Self {
+        self.data = data.into();
+        self
     }
 
     /// The same stop with another Hard Reset choice.
@@ -101,7 +137,7 @@ impl Stop {
         match self.subcode {
             CeaseSubcode::AdministrativeShutdown => Notification::shutdown(&self.communication),
             CeaseSubcode::AdministrativeReset => Notification::reset(&self.communication),
-            other => Notification::cease(other),
+            other => Notification::new(ErrorCode::Cease(other), self.data.clone()),
         }
     }
 }
