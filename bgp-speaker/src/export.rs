@@ -22,8 +22,10 @@
 //!
 //! A configuration change of a peer (export policy, route reflection, next
 //! hop) is a leave and a join the same way: the new group's table, and
-//! withdrawals of what the new configuration no longer sends. Routes are
-//! never sent back to the peer they came from (bgp-rib's rules).
+//! withdrawals of what the new configuration no longer sends. A group's
+//! routes go to all its members, the peer a route came from included (an
+//! external peer drops it as an AS loop, a reflection client by its
+//! ORIGINATOR_ID).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
