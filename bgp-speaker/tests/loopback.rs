@@ -6,7 +6,8 @@
 //! resets, graceful shutdown with a message the other side shows; a slow
 //! subscriber's memory bounded by coalescing; a peer that stops reading
 //! kept to a bounded backlog, then caught up exactly; configuration from
-//! TOML and reload; soft reconfiguration inbound; TCP MD5; a dropped
+//! TOML and reload; soft reconfiguration inbound; TCP MD5; graceful restart
+//! helper (stale routes kept, swept at End-of-RIB); a dropped
 //! handle closing its sessions.
 //!
 //! `cargo test -p bgp-speaker --test loopback`
@@ -767,5 +768,108 @@ async fn md5_password() {
     assert_ne!(a.peer(ip("127.0.5.2")).unwrap().state, State::Established);
     assert_ne!(b.peer(ip("127.0.5.1")).unwrap().state, State::Established);
     a.shutdown("").await;
+    b.shutdown("").await;
+}
+
+/// Graceful restart helper (RFC 4724, RFC 8538): a peer that closes with
+/// a graceful Cease has its routes kept as stale; when it comes back and
+/// sends End-of-RIB, what it did not announce again is swept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_restart_helper() {
+    use bgp_fsm::transport::{Peer, PeerConfig as FsmPeerConfig, PeerEventKind};
+    use bgp_fsm::{Action, GracefulRestartConfig, HardReset, SessionConfig, Stop};
+    use bgp_rib::PathFlags;
+    use bgp_wire::attribute::{AsPath, Origin, PathAttributes};
+    use bgp_wire::message::update::builder;
+    use bgp_wire::nlri::Nlri;
+    use bgp_wire::{AfiSafi, Update};
+
+    let b = Speaker::builder(65061, v4("10.0.0.61"))
+        .listen("127.0.6.1:0".parse().unwrap())
+        .families([bgp_speaker::Family::Ipv4Unicast])
+        .start()
+        .await
+        .unwrap();
+    let bport = port_of(&b, ip("127.0.6.1"));
+    let mut pb = PeerConfig::new(ip("127.0.6.2"), 65062)
+        .local_address(ip("127.0.6.1"))
+        .hold_time(30)
+        .passive();
+    pb.graceful_restart = Some(bgp_speaker::GracefulRestart::default());
+    b.add_peer(pb).await.unwrap();
+
+    let (p0, p1) = (net("10.62.0.0/24"), net("10.62.1.0/24"));
+    // The restarting peer: bgp-fsm's transport announcing `prefixes`.
+    let run = |prefixes: Vec<IpNet>, restarting: bool| async move {
+        let mut sc = SessionConfig::new(65062, v4("10.0.0.62"), 65061);
+        sc.hold_time = 30;
+        sc.capabilities.graceful_restart = Some(GracefulRestartConfig {
+            restarting,
+            ..GracefulRestartConfig::default()
+        });
+        let mut pc = FsmPeerConfig::new(sc, SocketAddr::new(ip("127.0.6.1"), bport));
+        pc.local = Some(ip("127.0.6.2"));
+        let (h, mut ev) = Peer::spawn(pc, None).unwrap();
+        h.start().unwrap();
+        let neg = loop {
+            let e = tokio::time::timeout(WAIT, ev.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            if let PeerEventKind::Session(Action::Established(n)) = e.kind {
+                break n;
+            }
+        };
+        let attrs = PathAttributes {
+            origin: Some(Origin::Igp),
+            as_path: Some(AsPath::from_sequence(&[65062])),
+            next_hop: Some(v4("127.0.6.2")),
+            ..PathAttributes::default()
+        };
+        let nlri: Vec<Nlri> = prefixes.into_iter().map(Nlri::new).collect();
+        let ctx = neg.session_context().clone();
+        for m in builder::announce(&ctx, AfiSafi::IPV4_UNICAST, &attrs, None, &nlri).unwrap() {
+            let u = Update::decode(m.slice(19..), &ctx.reversed()).unwrap();
+            h.send_update(u).await.unwrap();
+        }
+        h.initial_updates_sent(AfiSafi::IPV4_UNICAST).await.unwrap();
+        tokio::spawn(async move { while ev.recv().await.is_some() {} });
+        h
+    };
+
+    let h = run(vec![p0, p1], false).await;
+    eventually("both prefixes at B", || async {
+        (b.best_routes().await.unwrap().len() == 2).then_some(())
+    })
+    .await;
+    assert!(
+        b.peer(ip("127.0.6.2"))
+            .unwrap()
+            .negotiated
+            .unwrap()
+            .graceful_restart
+    );
+    // A graceful Cease: B keeps the routes, stale.
+    h.shutdown(Stop::administrative_reset("restarting").with_hard_reset(HardReset::Never))
+        .await;
+    eventually("the routes stale at B", || async {
+        let v = b.best_routes().await.unwrap();
+        let stale = v.len() == 2
+            && v.iter()
+                .all(|r| r.best.as_ref().unwrap().flags.contains(PathFlags::STALE));
+        stale.then_some(())
+    })
+    .await;
+    // Back, announcing one of them: the other is swept at End-of-RIB.
+    let h = run(vec![p0], true).await;
+    eventually("only 10.62.0.0/24, fresh", || async {
+        let v = b.best_routes().await.unwrap();
+        let ok = v.len() == 1
+            && v[0].prefix == p0
+            && !v[0].best.as_ref().unwrap().flags.contains(PathFlags::STALE);
+        ok.then_some(())
+    })
+    .await;
+    h.shutdown(Stop::default()).await;
     b.shutdown("").await;
 }
