@@ -454,8 +454,10 @@ async fn fib_enabled_installs_learned_best_paths() {
         &a_file,
         "router_id = \"198.18.200.1\"\nlocal_as = 65001\n\n[fib]\nenabled = true\n\n\
          [[peer]]\naddress = \"198.18.200.2\"\nremote_as = 65002\nlocal_address = \"198.18.200.1\"\n\
-         hold_time = 9\nconnect_retry_time = 1\n\n[[originate]]\nprefix = \"198.19.9.0/24\"\n",
+         hold_time = 9\nconnect_retry_time = 1\nrestart_delay = 1\n\n[[originate]]\nprefix = \"198.19.9.0/24\"\n",
     );
+    // A may try before B listens: it tries again after a second
+    // (restart_delay).
     let mut b = Daemon::spawn(ns.command(BIN), &b_file);
     let mut a = Daemon::spawn(ns.command(BIN), &a_file);
 
