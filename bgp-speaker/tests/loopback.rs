@@ -7,7 +7,7 @@
 //! subscriber's memory bounded by coalescing; a peer that stops reading
 //! kept to a bounded backlog, then caught up exactly; configuration from
 //! TOML and reload; soft reconfiguration inbound; TCP MD5; graceful restart
-//! helper (stale routes kept, swept at End-of-RIB); a dropped
+//! helper (stale routes kept, swept at End-of-RIB); a prefix limit; a dropped
 //! handle closing its sessions.
 //!
 //! `cargo test -p bgp-speaker --test loopback`
@@ -871,5 +871,63 @@ async fn graceful_restart_helper() {
     })
     .await;
     h.shutdown(Stop::default()).await;
+    b.shutdown("").await;
+}
+
+/// A prefix limit: passing it closes the session with Cease / Maximum
+/// Number of Prefixes Reached, which the sender shows; warning-only keeps
+/// it up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_prefix() {
+    let a = Speaker::builder(65071, v4("10.0.0.71"))
+        .listen("127.0.7.1:0".parse().unwrap())
+        .originate(Originate::new(net("10.71.0.0/24")))
+        .originate(Originate::new(net("10.71.1.0/24")))
+        .originate(Originate::new(net("10.71.2.0/24")))
+        .start()
+        .await
+        .unwrap();
+    let b = Speaker::builder(65072, v4("10.0.0.72"))
+        .listen("127.0.7.2:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let mut pb = peer(&a, "127.0.7.1", 65071, "127.0.7.2").passive();
+    pb.max_prefix = Some(bgp_speaker::MaxPrefix {
+        limit: 5,
+        warning_only: false,
+        restart_after: 0,
+    });
+    b.add_peer(pb.clone()).await.unwrap();
+    a.add_peer(peer(&b, "127.0.7.2", 65072, "127.0.7.1"))
+        .await
+        .unwrap();
+    established(&b, "127.0.7.1").await;
+    eventually("three prefixes at B", || async {
+        (b.best_routes().await.unwrap().len() == 3).then_some(())
+    })
+    .await;
+    // Lowered to 2: soft, but the limit is passed now.
+    pb.max_prefix = Some(bgp_speaker::MaxPrefix {
+        limit: 2,
+        warning_only: false,
+        restart_after: 0,
+    });
+    assert_eq!(b.update_peer(pb).await.unwrap(), PeerChange::Soft);
+    let st = eventually("B closes the session", || async {
+        b.peer(ip("127.0.7.1"))
+            .filter(|p| p.max_prefix_exceeded && p.state != State::Established)
+    })
+    .await;
+    assert!(st.last_error.unwrap().sent);
+    let err = eventually("A sees the Cease", || async {
+        a.peer(ip("127.0.7.2"))
+            .and_then(|p| p.last_error)
+            .filter(|e| e.message.contains("Maximum Number of Prefixes"))
+    })
+    .await;
+    assert!(!err.sent, "{err:?}");
+    assert!(b.best_routes().await.unwrap().is_empty());
+    a.shutdown("").await;
     b.shutdown("").await;
 }
