@@ -135,8 +135,8 @@ pub(crate) enum PeerCmd {
     Update(Box<PeerRuntime>),
     /// Soft reset inbound: re-run import (kept routes) or ask the peer.
     SoftIn(oneshot::Sender<Result<(), SpeakerError>>),
-    /// The prefix limit was passed: close the session.
-    MaxPrefix(MaxPrefix),
+    /// The prefix limit of this family was passed: close the session.
+    MaxPrefix(MaxPrefix, AfiSafi),
     /// Start the session again (after a prefix limit).
     Restart,
     /// Close the session with this Cease, tell the RIB task the peer is
@@ -577,11 +577,11 @@ impl PeerTask {
                 let r = self.soft_in().await;
                 let _ = tx.send(r);
             }
-            PeerCmd::MaxPrefix(limit) => {
+            PeerCmd::MaxPrefix(limit, family) => {
                 self.shared.lock().max_prefix_exceeded = true;
                 let _ = self
                     .handle
-                    .stop(Stop::cease(CeaseSubcode::MaximumNumberOfPrefixesReached));
+                    .stop(Stop::maximum_prefixes(family, limit.limit));
                 if limit.restart_after > 0 {
                     let cmd = self.cmd_tx.clone();
                     let after = Duration::from_secs(u64::from(limit.restart_after));

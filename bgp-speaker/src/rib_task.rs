@@ -425,7 +425,11 @@ impl RibTask {
                 p.limit_reported = true;
                 tracing::warn!(peer = %key, count = n, limit = limit.limit, "prefix limit passed");
                 if !limit.warning_only {
-                    let _ = p.cmd.send(PeerCmd::MaxPrefix(limit));
+                    let family = match afi {
+                        Afi::Ipv6 => AfiSafi::IPV6_UNICAST,
+                        _ => AfiSafi::IPV4_UNICAST,
+                    };
+                    let _ = p.cmd.send(PeerCmd::MaxPrefix(limit, family));
                 }
                 return;
             }
