@@ -435,7 +435,14 @@ impl PeerTask {
                 bump(&c.route_refresh_in, 1);
                 self.send_rib(RibMsg::RefreshOut { key: self.key }).await;
             }
-            Action::DeleteRoutes(_) => self.send_rib(RibMsg::DeleteRoutes { key: self.key }).await,
+            Action::DeleteRoutes(families) => {
+                let families = self.rib_families(families);
+                self.send_rib(RibMsg::DeleteRoutes {
+                    key: self.key,
+                    families,
+                })
+                .await;
+            }
             Action::RoutesStale(_) => {
                 self.send_rib(RibMsg::RoutesStale {
                     key: self.key,
@@ -450,11 +457,35 @@ impl PeerTask {
                 })
                 .await;
             }
-            Action::DeleteStaleRoutes(_) => {
-                self.send_rib(RibMsg::DeleteStale { key: self.key }).await;
+            Action::DeleteStaleRoutes(families) => {
+                let families = self.rib_families(families);
+                self.send_rib(RibMsg::DeleteStale {
+                    key: self.key,
+                    families,
+                })
+                .await;
             }
             _ => {}
         }
+    }
+
+    /// The families of an action, as the RIB holds them: a session that
+    /// negotiated no unicast family of the other version holds none of its
+    /// routes, so it counts as listed.
+    fn rib_families(&self, mut families: Vec<AfiSafi>) -> Vec<AfiSafi> {
+        let negotiated = self
+            .shared
+            .lock()
+            .negotiated
+            .as_ref()
+            .map(|n| n.families.clone())
+            .unwrap_or_default();
+        for f in [AfiSafi::IPV4_UNICAST, AfiSafi::IPV6_UNICAST] {
+            if !negotiated.contains(&f) && !families.contains(&f) {
+                families.push(f);
+            }
+        }
+        families
     }
 
     async fn on_established(

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bgp_rib::{
-    AllReachable, BestChange, DecisionConfig, NextHop, PeerId, PeerInfo, PeerKind, Rib, Route,
+    AllReachable, BestChange, DecisionConfig, NextHop, PathFlags, PeerId, PeerInfo, PeerKind, Rib,
+    Route,
 };
 use bgp_wire::nlri::Nlri;
 use bgp_wire::{Afi, AfiSafi, PathAttributes, SessionContext};
@@ -63,6 +64,18 @@ pub(crate) enum Query {
     Lookup(IpAddr, oneshot::Sender<Option<BestRoute>>),
 }
 
+fn family_of(p: &IpNet) -> AfiSafi {
+    match p {
+        IpNet::V4(_) => AfiSafi::IPV4_UNICAST,
+        IpNet::V6(_) => AfiSafi::IPV6_UNICAST,
+    }
+}
+
+/// Whether both unicast families are listed (everything the RIB holds).
+fn covers_unicast(families: &[AfiSafi]) -> bool {
+    families.contains(&AfiSafi::IPV4_UNICAST) && families.contains(&AfiSafi::IPV6_UNICAST)
+}
+
 /// The RIB task's input.
 #[derive(Debug)]
 pub(crate) enum RibMsg {
@@ -87,9 +100,11 @@ pub(crate) enum RibMsg {
     },
     DeleteStale {
         key: IpAddr,
+        families: Vec<AfiSafi>,
     },
     DeleteRoutes {
         key: IpAddr,
+        families: Vec<AfiSafi>,
     },
     /// The session ended: export to it stops.
     PeerDown {
@@ -223,9 +238,14 @@ impl RibTask {
             }
             RibMsg::PeerUp { key, up } => self.peer_up(key, *up),
             RibMsg::Batch { key, items } => self.batch(key, items),
-            RibMsg::DeleteStale { key } => {
+            RibMsg::DeleteStale { key, families } => {
                 if let Some(id) = self.rib_id(key) {
-                    self.rib.sweep_stale(id, &AllReachable, &mut self.changes);
+                    if covers_unicast(&families) {
+                        self.rib.sweep_stale(id, &AllReachable, &mut self.changes);
+                    } else {
+                        let stale = PathFlags::STALE.union(PathFlags::LLGR_STALE);
+                        self.withdraw_where(id, &families, |r| r.flags.intersects(stale));
+                    }
                     self.accepted(key);
                 }
             }
@@ -235,7 +255,19 @@ impl RibTask {
                         .mark_stale(id, llgr, &AllReachable, &mut self.changes);
                 }
             }
-            RibMsg::DeleteRoutes { key } => self.delete_routes(key),
+            RibMsg::DeleteRoutes { key, families } => {
+                match self.rib_id(key) {
+                    Some(id) if !covers_unicast(&families) => {
+                        // Graceful restart keeps the other families.
+                        self.withdraw_where(id, &families, |_| true);
+                        if self.rib.peer_path_count(id) == 0 {
+                            self.delete_routes(key);
+                        }
+                        self.accepted(key);
+                    }
+                    _ => self.delete_routes(key),
+                }
+            }
             RibMsg::PeerDown { key } => {
                 self.export.peer_down(key);
                 if let Some(p) = self.peers.get_mut(&key) {
@@ -397,6 +429,19 @@ impl RibTask {
         }
         self.accepted(key);
         self.check_limit(key);
+    }
+
+    /// Withdraws the routes of `id` in `families` that `pred` picks.
+    fn withdraw_where(&mut self, id: PeerId, families: &[AfiSafi], pred: impl Fn(&Route) -> bool) {
+        let nlri: Vec<Nlri> = self
+            .rib
+            .adj_rib_in(id)
+            .iter()
+            .filter(|(n, r)| families.contains(&family_of(&n.prefix)) && pred(r))
+            .map(|(n, _)| n)
+            .collect();
+        self.rib
+            .withdraw(id, nlri, &AllReachable, &mut self.changes);
     }
 
     fn accepted(&self, key: IpAddr) {
