@@ -265,6 +265,7 @@ fn peer_info(k: usize) -> PeerInfo {
         asn: 65000 + k as u32,
         router_id: Ipv4Addr::new(192, 0, 2, k as u8 + 1),
         address: IpAddr::V4(Ipv4Addr::new(10, 0, k as u8, 1)),
+        local: false,
     }
 }
 

@@ -186,6 +186,7 @@ fn new_rib() -> (Rib, PeerId, Vec<PeerId>) {
             asn: 65001,
             router_id: source_hop(),
             address: IpAddr::V4(source_hop()),
+            local: false,
         })
         .unwrap();
     let members = (0..MEMBERS)
@@ -195,6 +196,7 @@ fn new_rib() -> (Rib, PeerId, Vec<PeerId>) {
                 asn: 65100,
                 router_id: Ipv4Addr::new(198, 51, 100, 10 + k as u8),
                 address: IpAddr::V4(Ipv4Addr::new(198, 51, 100, 10 + k as u8)),
+                local: false,
             })
             .unwrap()
         })

@@ -91,6 +91,11 @@ pub enum DecisionStep {
     NextHopReachable,
     /// Not (LLGR-)stale.
     Stale,
+    /// Originated by this speaker (a route of a [`PeerInfo::local`] peer),
+    /// over one learned from a peer: BIRD ranks its static and direct
+    /// routes above BGP ones by protocol preference, FRR gives local routes
+    /// the highest weight; both decide this before LOCAL_PREF.
+    LocalOrigin,
     /// Higher LOCAL_PREF.
     LocalPref,
     /// Shorter AS_PATH.
@@ -115,10 +120,11 @@ pub enum DecisionStep {
 
 impl DecisionStep {
     /// Every step, in order.
-    pub const ALL: [DecisionStep; 13] = [
+    pub const ALL: [DecisionStep; 14] = [
         DecisionStep::OnlyPath,
         DecisionStep::NextHopReachable,
         DecisionStep::Stale,
+        DecisionStep::LocalOrigin,
         DecisionStep::LocalPref,
         DecisionStep::AsPathLength,
         DecisionStep::Origin,
@@ -131,7 +137,7 @@ impl DecisionStep {
         DecisionStep::PathId,
     ];
 
-    /// The one-octet code (1..=13).
+    /// The one-octet code (1..=14).
     pub const fn code(self) -> u8 {
         self as u8
     }
@@ -147,6 +153,7 @@ impl DecisionStep {
             DecisionStep::OnlyPath => "only path",
             DecisionStep::NextHopReachable => "next hop reachable",
             DecisionStep::Stale => "not stale",
+            DecisionStep::LocalOrigin => "locally originated",
             DecisionStep::LocalPref => "higher local preference",
             DecisionStep::AsPathLength => "shorter AS path",
             DecisionStep::Origin => "lower origin",
@@ -233,6 +240,8 @@ pub struct Candidate {
     pub reachable: bool,
     /// 0 fresh, 1 graceful-restart stale (with `stale_last`), 2 LLGR-stale.
     pub stale_rank: u8,
+    /// Originated by this speaker.
+    pub local: bool,
     /// LOCAL_PREF, default applied.
     pub local_pref: u32,
     /// AS_PATH length.
@@ -280,6 +289,7 @@ impl Candidate {
             path_id,
             reachable: igp_cost.is_some(),
             stale_rank,
+            local: peer.local,
             local_pref: attrs.local_pref().unwrap_or(cfg.default_local_pref),
             as_path_len: attrs.as_path_len(),
             origin: attrs.origin(),
@@ -321,6 +331,7 @@ pub fn compare(a: &Candidate, b: &Candidate, cfg: &DecisionConfig) -> (Ordering,
     let steps = [
         (a.reachable.cmp(&b.reachable), S::NextHopReachable),
         (b.stale_rank.cmp(&a.stale_rank), S::Stale),
+        (a.local.cmp(&b.local), S::LocalOrigin),
         (a.local_pref.cmp(&b.local_pref), S::LocalPref),
         (b.as_path_len.cmp(&a.as_path_len), S::AsPathLength),
         (b.origin.to_u8().cmp(&a.origin.to_u8()), S::Origin),

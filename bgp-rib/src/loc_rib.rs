@@ -143,6 +143,7 @@ struct Core {
 ///     asn: 65001,
 ///     router_id: "192.0.2.1".parse().unwrap(),
 ///     address: "192.0.2.1".parse().unwrap(),
+///     local: false,
 /// }).unwrap();
 /// let attrs = PathAttributes {
 ///     origin: Some(Origin::Igp),
@@ -1195,6 +1196,7 @@ fn unusable(r: &PathRec) -> Candidate {
         path_id: r.path_id,
         reachable: false,
         stale_rank: 2,
+        local: false,
         local_pref: 0,
         as_path_len: u32::MAX,
         origin: bgp_wire::attribute::Origin::Incomplete,

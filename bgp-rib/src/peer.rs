@@ -47,6 +47,11 @@ pub struct PeerInfo {
     pub router_id: Ipv4Addr,
     /// The peer's address (the session's remote address).
     pub address: IpAddr,
+    /// The routes of this "peer" are the speaker's own (originated,
+    /// redistributed): they win the [`DecisionStep::LocalOrigin`] step.
+    ///
+    /// [`DecisionStep::LocalOrigin`]: crate::DecisionStep::LocalOrigin
+    pub local: bool,
 }
 
 #[derive(Debug, Clone)]

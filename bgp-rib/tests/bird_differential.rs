@@ -897,6 +897,7 @@ fn feed_rib(
                 asn: role.asn,
                 router_id: role.router_id,
                 address: IpAddr::V4(addrs[r].v4),
+                local: false,
             })
             .unwrap();
         role_of.insert(id, r);

@@ -766,3 +766,30 @@ fn multipath_relax_with_deterministic_med_skips_med_losers() {
     let mp: Vec<_> = s.multipath.iter().map(|m| m.peer).collect();
     assert_eq!(mp, [c], "b loses its group's MED elimination");
 }
+
+#[test]
+fn locally_originated_first() {
+    let mut r = rib(DecisionConfig::default());
+    // A peer's path better on every later step (higher LOCAL_PREF, eBGP,
+    // lower router id) still loses to the speaker's own route.
+    let a = peer(&mut r, K::External, 65001, "1.1.1.1");
+    let own = r
+        .add_peer(bgp_rib::PeerInfo {
+            kind: K::Internal,
+            asn: 65000,
+            router_id: ip4("9.9.9.9"),
+            address: "0.0.0.0".parse().unwrap(),
+            local: true,
+        })
+        .unwrap();
+    announce(
+        &mut r,
+        a,
+        P,
+        &attrs(&[65001]).lp(500),
+        "192.0.2.1",
+        &reach(),
+    );
+    announce(&mut r, own, P, &attrs(&[]), "192.0.2.2", &reach());
+    assert_eq!(winner(&r), (own, S::LocalOrigin));
+}

@@ -32,6 +32,7 @@ fn ext(asn: u32) -> PeerInfo {
         asn,
         router_id: ip4("192.0.2.1"),
         address: "192.0.2.1".parse().unwrap(),
+        local: false,
     }
 }
 

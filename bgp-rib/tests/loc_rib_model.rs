@@ -58,6 +58,7 @@ fn peers() -> Vec<PeerInfo> {
         asn,
         router_id: id.parse().unwrap(),
         address: addr.parse().unwrap(),
+        local: false,
     };
     vec![
         p(PeerKind::External, 1, "9.9.9.9", "198.51.100.9"),

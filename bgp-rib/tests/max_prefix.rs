@@ -122,6 +122,7 @@ fn counts_from_the_rib_per_family() {
             asn: 65001,
             router_id: ip4("192.0.2.1"),
             address: "192.0.2.1".parse().unwrap(),
+            local: false,
         })
         .unwrap();
     let mut m = MaxPrefix::new();

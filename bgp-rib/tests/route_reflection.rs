@@ -149,6 +149,7 @@ fn import_drops_own_originator_and_cluster_loops() {
         asn: 65000,
         router_id: ip4("10.0.0.2"),
         address: "10.0.0.2".parse().unwrap(),
+        local: false,
     };
     let cfg = PeerConfig::default();
     let mut a = base(&[65010]);
@@ -204,6 +205,7 @@ impl Net {
                 asn,
                 router_id: ip4(id),
                 address: id.parse().unwrap(),
+                local: false,
             })
             .unwrap();
         ex.set_peer_config(
@@ -241,6 +243,7 @@ impl Net {
                     asn: other.local_as,
                     router_id: other.router_id,
                     address: other.router_id.into(),
+                    local: false,
                 })
                 .unwrap();
             n.ex.set_peer_config(

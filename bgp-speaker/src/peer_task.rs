@@ -530,6 +530,7 @@ impl PeerTask {
             asn: n.peer_as,
             router_id: n.peer_id,
             address: self.key,
+            local: false,
         };
         self.session = Some(Session {
             info: info.clone(),

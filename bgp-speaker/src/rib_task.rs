@@ -174,6 +174,7 @@ impl RibTask {
             asn: global.local_as,
             router_id: global.router_id,
             address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            local: true,
         })?;
         Ok(RibTask {
             export: Export::new(&global, local_id),

@@ -220,7 +220,16 @@ fn demo_converges_prints_and_exits() {
         "eBGP over iBGP",
         &["127.0.1.7"],
     );
-    // Anycast from c2 and c4: ECMP everywhere, ext over both borders.
+    // Anycast from c2 and c4: ECMP elsewhere, ext over both borders; each
+    // originator keeps its own route.
+    best(
+        &out,
+        "c4",
+        "198.18.100.0/24",
+        "originated",
+        "locally originated",
+        &["127.0.1.6"],
+    );
     best(
         &out,
         "rr1",

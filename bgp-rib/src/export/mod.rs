@@ -49,6 +49,7 @@
 //! let mut rib = Rib::new(DecisionConfig::default());
 //! let info = |asn, a: &str| PeerInfo {
 //!     kind: PeerKind::External, asn, router_id: a.parse().unwrap(), address: a.parse().unwrap(),
+//!     local: false,
 //! };
 //! let from = rib.add_peer(info(64501, "192.0.2.1")).unwrap();
 //! let to = rib.add_peer(info(64502, "198.51.100.2")).unwrap();

@@ -187,6 +187,7 @@ fn peer_from_rib_info() {
         asn: 65000,
         router_id: Ipv4Addr::new(10, 0, 0, 2),
         address: "10.0.0.2".parse().unwrap(),
+        local: false,
     };
     let p = Peer::from_info(&info, 65000);
     assert_eq!(p.kind, PeerKind::Internal);

@@ -48,6 +48,7 @@ pub fn peer(rib: &mut Rib, kind: PeerKind, asn: u32, id: &str) -> PeerId {
         asn,
         router_id: ip4(id),
         address: IpAddr::V4(ip4(id)),
+        local: false,
     })
     .unwrap()
 }
@@ -58,6 +59,7 @@ pub fn peer_at(rib: &mut Rib, kind: PeerKind, asn: u32, id: &str, addr: &str) ->
         asn,
         router_id: ip4(id),
         address: addr.parse().unwrap(),
+        local: false,
     })
     .unwrap()
 }

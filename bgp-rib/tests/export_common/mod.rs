@@ -151,6 +151,7 @@ impl Speaker {
                 asn,
                 router_id,
                 address,
+                local: false,
             })
             .unwrap();
         self.ex.set_peer_config(id, cfg);

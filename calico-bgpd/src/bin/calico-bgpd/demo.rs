@@ -561,7 +561,8 @@ async fn print_all(speakers: &[Speaker]) -> Result<(), String> {
     println!("  198.19.0.0/24   equal through c1 and c3: ECMP over both borders on every iBGP");
     println!("                  speaker (best by lower router ID); c1 and c3 use their own eBGP");
     println!("                  session (eBGP over iBGP).");
-    println!("  198.18.100.0/24 anycast from c2 and c4: ECMP everywhere, across the clusters.");
+    println!("  198.18.100.0/24 anycast from c2 and c4: ECMP across the clusters; c2 and c4 keep");
+    println!("                  their own route (locally originated beats learned).");
     println!("  cluster-list    a route reflected from one cluster into the other carries both");
     println!(
         "                  cluster IDs; ADD-PATH lets clients see every path, not only the best.\n"
