@@ -678,12 +678,21 @@ impl PeerTask {
         let decoded = match u.attributes(&s.ctx, s.peer_type) {
             Ok(d) => d,
             Err(e) => {
-                self.malformed(e.to_string());
+                self.malformed(e);
                 return;
             }
         };
-        if decoded.report.action() == Some(bgp_wire::Action::SessionReset) {
-            self.malformed(format!("{:?}", decoded.report));
+        let reset = decoded
+            .report
+            .problems
+            .iter()
+            .find(|p| p.action == bgp_wire::Action::SessionReset);
+        if let Some(p) = reset {
+            self.malformed(bgp_wire::DecodeError::Update {
+                subcode: p.subcode,
+                data: p.data.clone(),
+                reason: p.reason,
+            });
             return;
         }
         let unicast = |f: AfiSafi| f == AfiSafi::IPV4_UNICAST || f == AfiSafi::IPV6_UNICAST;
@@ -736,14 +745,14 @@ impl PeerTask {
     }
 
     /// A malformed UPDATE that calls for a session reset.
-    fn malformed(&mut self, what: String) {
+    /// An UPDATE RFC 7606 cannot repair: the session answers with the
+    /// UPDATE Message Error NOTIFICATION the error carries, and closes; the
+    /// transport restarts it as after any other error.
+    fn malformed(&mut self, error: bgp_wire::DecodeError) {
         bump(&self.shared.counters.errors, 1);
-        tracing::warn!(error = %what, "malformed UPDATE, closing the session");
-        self.set_error(true, format!("malformed UPDATE: {what}"), None);
-        let _ = self
-            .handle
-            .stop(Stop::administrative_reset("malformed UPDATE"));
-        let _ = self.cmd_tx.send(PeerCmd::Restart);
+        tracing::warn!(%error, "malformed UPDATE, closing the session");
+        self.set_error(true, format!("malformed UPDATE: {error}"), None);
+        let _ = self.handle.update_error(error);
     }
 
     /// Runs loop detection and import policy on routes with the same

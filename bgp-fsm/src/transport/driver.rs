@@ -507,6 +507,12 @@ impl Driver {
                 }
             }
             Control::Stop(stop) => self.stop_all(stop),
+            Control::UpdateError(error) => {
+                let now = self.now();
+                let id = self.main.id;
+                self.main.session.handle_decode_error(now, error);
+                self.perform(id);
+            }
             Control::RouteRefresh(rr) => {
                 let now = self.now();
                 let id = self.main.id;

@@ -5,7 +5,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use bgp_wire::{AfiSafi, RouteRefresh, Update};
+use bgp_wire::{AfiSafi, DecodeError, RouteRefresh, Update};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::action::Action;
@@ -214,6 +214,7 @@ pub enum PeerEventKind {
 pub(crate) enum Control {
     Start,
     Stop(Stop),
+    UpdateError(DecodeError),
     RouteRefresh(RouteRefresh),
     Shutdown(Stop, oneshot::Sender<()>),
 }
@@ -326,6 +327,15 @@ impl PeerHandle {
     /// does not restart it until the next [`start`](PeerHandle::start).
     pub fn stop(&self, stop: Stop) -> Result<(), Closed> {
         self.control(Control::Stop(stop))
+    }
+
+    /// Reports an UPDATE received on the Established session that the route
+    /// layer found malformed beyond RFC 7606's repairs (its attributes ask
+    /// for a session reset): the session sends the NOTIFICATION the error
+    /// carries (UPDATE Message Error with its subcode and data, event 28
+    /// UpdateMsgErr) and closes; it restarts as after any other error.
+    pub fn update_error(&self, error: DecodeError) -> Result<(), Closed> {
+        self.control(Control::UpdateError(error))
     }
 
     /// Queues an UPDATE for the Established session. Waits while the queue
