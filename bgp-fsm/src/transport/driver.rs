@@ -885,6 +885,13 @@ impl Driver {
                 Action::Established(n) => {
                     if is_main {
                         self.established_count += 1;
+                        // The event's receiver may run on another thread
+                        // at once and send: `PeerHandle::send_update`
+                        // checks the published status, which must say
+                        // Established (and give this session's count)
+                        // before the event is out, not at the end of the
+                        // input.
+                        self.publish_status();
                     }
                     self.emit(id, PeerEventKind::Session(Action::Established(n)));
                 }
@@ -943,5 +950,121 @@ impl Driver {
             *old = s;
             changed
         });
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use bgp_wire::capability::Multiprotocol;
+    use bgp_wire::{AfiSafi, Capability, Keepalive, Open, SessionContext};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+    use tokio::time::timeout;
+
+    use super::*;
+    use crate::config::SessionConfig;
+
+    const WAIT: Duration = Duration::from_secs(15);
+
+    /// The peer's OPEN and KEEPALIVE come in one segment, so that the
+    /// session goes from OpenSent to Established in one input. The
+    /// receiver of the Established event may run on another thread before
+    /// that input is over, and send at once (`PeerHandle::send_update`
+    /// checks the published status): the driver is stepped here as its
+    /// run loop does, and after each input, before the run loop would
+    /// publish the status, an Established event already sent must find the
+    /// status Established, with this session's count, and an UPDATE queued
+    /// with that count must be taken.
+    #[tokio::test]
+    async fn the_status_is_established_when_the_established_event_is_out() {
+        let local = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 102));
+        let raw = TcpListener::bind(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::new(127, 0, 0, 101)),
+            0,
+        ))
+        .await
+        .unwrap();
+        let session = SessionConfig::new(65001, Ipv4Addr::new(10, 0, 0, 1), 65002);
+        let mut config = PeerConfig::new(session, raw.local_addr().unwrap());
+        config.local = Some(local);
+        let (control_tx, control_rx) = mpsc::unbounded_channel();
+        let (_updates_tx, updates_rx) = mpsc::channel(8);
+        let (events_tx, mut events_rx) = mpsc::channel(64);
+        let (status_tx, status_rx) = watch::channel(PeerStatus {
+            state: State::Idle,
+            session: 1,
+            established_count: 0,
+            connection: None,
+        });
+        let mut driver =
+            Driver::new(config, None, control_rx, updates_rx, events_tx, status_tx).unwrap();
+        control_tx.send(Control::Start).unwrap();
+
+        // The peer: reads our OPEN, answers with its OPEN and a KEEPALIVE
+        // in one write, then keeps the connection open.
+        let peer = tokio::spawn(async move {
+            let (mut s, _) = raw.accept().await.unwrap();
+            let ctx = SessionContext::default();
+            let mut buf = BytesMut::new();
+            while frame(&mut buf, &ctx).unwrap().is_none() {
+                assert_ne!(s.read_buf(&mut buf).await.unwrap(), 0, "closed");
+            }
+            let open = Open::new(
+                65002,
+                90,
+                Ipv4Addr::new(10, 0, 0, 2),
+                vec![
+                    Capability::Multiprotocol(Multiprotocol::new(AfiSafi::IPV4_UNICAST)),
+                    Capability::FourOctetAs(65002),
+                ],
+            );
+            let mut out = BytesMut::new();
+            Message::Open(open).encode(&ctx, &mut out).unwrap();
+            Message::Keepalive(Keepalive)
+                .encode(&ctx, &mut out)
+                .unwrap();
+            s.write_all(&out).await.unwrap();
+            s
+        });
+
+        let mut seen_open_sent = false;
+        let status = 'run: loop {
+            driver.rearm_timer();
+            let input = timeout(WAIT, poll_fn(|cx| driver.poll_input(cx)))
+                .await
+                .expect("an input in time");
+            driver.handle(input);
+            while let Ok(e) = events_rx.try_recv() {
+                match e.kind {
+                    PeerEventKind::Session(Action::StateChanged {
+                        to: State::OpenSent,
+                        ..
+                    }) => seen_open_sent = true,
+                    PeerEventKind::Session(Action::Established(_)) => {
+                        break 'run *status_rx.borrow();
+                    }
+                    _ => {}
+                }
+            }
+            driver.normalize();
+            driver.publish_status();
+        };
+        assert!(seen_open_sent);
+        assert_eq!(status.state, State::Established, "{status:?}");
+        assert_eq!(status.established_count, 1, "{status:?}");
+        assert!(status.connection.is_some(), "{status:?}");
+        // What send_update would queue with that status is sent, not
+        // refused.
+        driver.on_outbound(
+            status.established_count,
+            Outbound::EndOfRib(AfiSafi::IPV4_UNICAST),
+        );
+        while let Ok(e) = events_rx.try_recv() {
+            assert!(!matches!(e.kind, PeerEventKind::SendFailed { .. }), "{e:?}");
+        }
+        let _s = peer.await.unwrap();
     }
 }

@@ -125,7 +125,9 @@ pub enum SendUpdateError {
     Closed,
 }
 
-/// Where the peer is: published after every input.
+/// Where the peer is: published after every input, and before the
+/// [`Action::Established`] event of the peer's session is sent, so that
+/// whoever receives that event can [`PeerHandle::send_update`] at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerStatus {
     /// The state of the peer's session (the one that survives collisions).
@@ -338,10 +340,11 @@ impl PeerHandle {
         self.control(Control::UpdateError(error))
     }
 
-    /// Queues an UPDATE for the Established session. Waits while the queue
-    /// is full: the queue drains only as fast as the peer reads, so a slow
-    /// peer slows its sender. An UPDATE queued on a session that ends
-    /// before it is written is dropped (reported as
+    /// Queues an UPDATE for the Established session (as the status shows
+    /// it: Established from before the [`Action::Established`] event is
+    /// sent). Waits while the queue is full: the queue drains only as fast
+    /// as the peer reads, so a slow peer slows its sender. An UPDATE queued
+    /// on a session that ends before it is written is dropped (reported as
     /// [`PeerEventKind::SendFailed`]): the next session starts from its own
     /// initial table.
     pub async fn send_update(&self, update: Update) -> Result<(), SendUpdateError> {
