@@ -435,6 +435,14 @@ pub struct GracefulRestart {
     pub stale_routes_time: u32,
     /// Announce no family: helper only.
     pub helper_only: bool,
+    /// Set the Restart State (R) bit in the first session after the speaker
+    /// started (RFC 4724 4.1): we are the restarting speaker.
+    pub restarting: bool,
+    /// Set the Forwarding State (F) bit of each family: our forwarding
+    /// state (the kernel routes) survived the restart, so the peer keeps
+    /// our stale routes until our End-of-RIB instead of dropping them when
+    /// the session comes back.
+    pub forwarding_state: bool,
 }
 
 impl Default for GracefulRestart {
@@ -443,6 +451,8 @@ impl Default for GracefulRestart {
             restart_time: 120,
             stale_routes_time: 360,
             helper_only: false,
+            restarting: false,
+            forwarding_state: false,
         }
     }
 }

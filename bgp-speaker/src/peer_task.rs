@@ -105,6 +105,8 @@ impl PeerRuntime {
                 restart_time: gr.restart_time,
                 helper_only: gr.helper_only,
                 stale_routes_time: Duration::from_secs(u64::from(gr.stale_routes_time)),
+                restarting: gr.restarting,
+                forwarding_state: gr.forwarding_state,
                 ..GracefulRestartConfig::default()
             });
         }
@@ -430,6 +432,7 @@ impl PeerTask {
                 let mut s = self.shared.lock();
                 s.established = None;
                 s.connection = None;
+                s.end_of_rib.clear();
             }
             Action::RouteRefreshReceived(_) => {
                 bump(&c.route_refresh_in, 1);
@@ -456,6 +459,12 @@ impl PeerTask {
                     llgr: true,
                 })
                 .await;
+            }
+            Action::EndOfRibReceived(family) => {
+                let mut s = self.shared.lock();
+                if !s.end_of_rib.contains(&family) {
+                    s.end_of_rib.push(family);
+                }
             }
             Action::DeleteStaleRoutes(families) => {
                 let families = self.rib_families(families);
@@ -510,6 +519,7 @@ impl PeerTask {
             s.connection = conn;
             s.negotiated = Some(NegotiatedSummary::new(n));
             s.max_prefix_exceeded = false;
+            s.end_of_rib.clear();
         }
         let policy_peer = PolicyPeer {
             kind,
@@ -842,9 +852,9 @@ async fn writer(
     key: IpAddr,
     shared: Arc<PeerShared>,
 ) {
-    // The session's Established event comes before the transport publishes
-    // its status, which `send_update` checks: wait for it, and remember
-    // which session this is.
+    // The transport publishes its status, which `send_update` checks,
+    // before the Established event this writer was started on: remember
+    // which session this is (waiting only if that session is gone already).
     let up = tokio::time::timeout(
         WRITER_START,
         handle.wait_for(|s| s.state == State::Established),

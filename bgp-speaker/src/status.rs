@@ -203,6 +203,9 @@ pub struct PeerStatus {
     pub last_error: Option<LastError>,
     /// Closed for passing its prefix limit, not restarted yet.
     pub max_prefix_exceeded: bool,
+    /// The families whose End-of-RIB the current session has received
+    /// (empty while it is not Established).
+    pub end_of_rib: Vec<AfiSafi>,
 }
 
 /// What a peer task publishes, shared with the API.
@@ -224,6 +227,7 @@ pub(crate) struct Snapshot {
     pub(crate) negotiated: Option<NegotiatedSummary>,
     pub(crate) last_error: Option<LastError>,
     pub(crate) max_prefix_exceeded: bool,
+    pub(crate) end_of_rib: Vec<AfiSafi>,
 }
 
 impl PeerShared {
@@ -241,6 +245,7 @@ impl PeerShared {
                 negotiated: None,
                 last_error: None,
                 max_prefix_exceeded: false,
+                end_of_rib: Vec::new(),
             }),
         })
     }
@@ -265,6 +270,7 @@ impl PeerShared {
             counters: self.counters.snapshot(),
             last_error: s.last_error,
             max_prefix_exceeded: s.max_prefix_exceeded,
+            end_of_rib: s.end_of_rib,
         }
     }
 }
