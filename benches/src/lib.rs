@@ -16,6 +16,11 @@
 //!   attribute set and packed into UPDATE messages by the builder;
 //! - [`decoded_updates`] and [`reencode`]: decoded UPDATEs written back to
 //!   bytes.
+//!
+//! [`bgperf`] is the macro benchmark of whole speakers (the `bgperf`
+//! binary): calico-bgpd, BIRD, FRR and GoBGP in network namespaces.
+
+pub mod bgperf;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};

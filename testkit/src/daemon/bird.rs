@@ -53,7 +53,12 @@ fn channel(out: &mut String, fam: Family, n: &NeighborConfig) {
         Family::Ipv6 => "ipv6",
     };
     let _ = writeln!(out, "  {name} {{");
-    out.push_str("    import all;\n    export all;\n");
+    out.push_str("    import all;\n");
+    out.push_str(if n.export {
+        "    export all;\n"
+    } else {
+        "    export none;\n"
+    });
     let add = match (n.add_path.receive(), n.add_path.send()) {
         (true, true) => Some("on"),
         (true, false) => Some("rx"),
@@ -662,5 +667,12 @@ bgp_198_18_60_1 BGP        ---        up     21:00:01.624  Established
         assert!(c.contains("passive on;"), "{c}");
         assert!(c.contains("route 198.19.1.0/24 blackhole;"), "{c}");
         assert!(!c.contains("static6"), "{c}");
+        assert!(
+            c.contains("export all;") && !c.contains("export none;"),
+            "{c}"
+        );
+        cfg.neighbor(NeighborConfig::new("198.18.0.3".parse().unwrap(), 65003).no_export());
+        let c = render_config(&cfg, Path::new("/tmp/x/bird.log"));
+        assert!(c.contains("export none;"), "{c}");
     }
 }

@@ -46,6 +46,11 @@ fn lookup_id(file: &str, name: &str) -> Option<u32> {
         .and_then(|f| f.get(2).and_then(|id| id.parse().ok()))
 }
 
+/// The route-map that neighbors without export
+/// ([`NeighborConfig::no_export`](super::NeighborConfig::no_export)) get
+/// outbound: it denies everything.
+pub const DENY_ALL: &str = "testkit-deny-all";
+
 /// The `bgpd.conf` for `cfg`, logging to `log`.
 pub fn render_config(cfg: &RouterConfig, log: &Path, hostname: &str) -> String {
     let mut c = String::from("! Written by testkit.\nfrr defaults traditional\n");
@@ -114,10 +119,16 @@ pub fn render_config(cfg: &RouterConfig, log: &Path, hostname: &str) -> String {
             if n.add_path.send() {
                 let _ = writeln!(c, "  neighbor {} addpath-tx-all-paths", n.address);
             }
+            if !n.export {
+                let _ = writeln!(c, "  neighbor {} route-map {DENY_ALL} out", n.address);
+            }
         }
         c.push_str(" exit-address-family\n");
     }
     c.push_str("!\n");
+    if cfg.neighbors.iter().any(|n| !n.export) {
+        let _ = writeln!(c, "route-map {DENY_ALL} deny 10\n!");
+    }
     if !cfg.extra.is_empty() {
         c.push_str(&cfg.extra);
         c.push('\n');
@@ -231,6 +242,9 @@ impl Frr {
         }
         let mut bargs = vec![prog("bgpd")];
         bargs.extend(common(&bconf, "bgpd.pid"));
+        if !cfg.install_routes {
+            bargs.push("--no_kernel".into());
+        }
         let bargs: Vec<&str> = bargs.iter().map(String::as_str).collect();
         let bgpd = ns.spawn(&bargs, &dir.file("bgpd.out"))?;
         let mut me = Frr {
@@ -655,5 +669,27 @@ impl Drop for Frr {
         // bgpd before zebra (the fields would drop in this order anyway).
         let _ = self.bgpd.stop(STOP_GRACE);
         let _ = self.zebra.stop(STOP_GRACE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::NeighborConfig;
+
+    #[test]
+    fn no_export_route_map() {
+        let mut cfg = RouterConfig::new(65001, "198.18.0.0".parse().unwrap());
+        cfg.neighbor(NeighborConfig::new("198.18.0.1".parse().unwrap(), 65002));
+        let c = render_config(&cfg, Path::new("/tmp/x/bgpd.log"), "h");
+        assert!(!c.contains(DENY_ALL), "{c}");
+        cfg.neighbor(NeighborConfig::new("198.18.0.3".parse().unwrap(), 65003).no_export());
+        let c = render_config(&cfg, Path::new("/tmp/x/bgpd.log"), "h");
+        assert!(
+            c.contains("  neighbor 198.18.0.3 route-map testkit-deny-all out\n"),
+            "{c}"
+        );
+        assert!(!c.contains("neighbor 198.18.0.1 route-map"), "{c}");
+        assert!(c.contains("route-map testkit-deny-all deny 10\n"), "{c}");
     }
 }

@@ -42,11 +42,28 @@ fn toml_str(s: &str) -> String {
     out
 }
 
+/// The name of the neighbor set, and of the global export policy that
+/// rejects the routes sent to it, of the neighbors without export
+/// ([`NeighborConfig::no_export`](super::NeighborConfig::no_export)).
+pub const NO_EXPORT: &str = "testkit-no-export";
+
 /// The `gobgpd.toml` for `cfg`.
 pub fn render_config(cfg: &RouterConfig) -> String {
     let mut c = String::from("# Written by testkit.\n[global.config]\n");
     let _ = writeln!(c, "  as = {}", cfg.asn);
     let _ = writeln!(c, "  router-id = \"{}\"", cfg.router_id);
+    let no_export: Vec<String> = cfg
+        .neighbors
+        .iter()
+        .filter(|n| !n.export)
+        .map(|n| format!("\"{}\"", n.address))
+        .collect();
+    if !no_export.is_empty() {
+        let _ = writeln!(
+            c,
+            "[global.apply-policy.config]\n  export-policy-list = [\"{NO_EXPORT}\"]\n  default-export-policy = \"accept-route\""
+        );
+    }
     for n in &cfg.neighbors {
         c.push_str("\n[[neighbors]]\n  [neighbors.config]\n");
         let _ = writeln!(c, "    neighbor-address = \"{}\"", n.address);
@@ -109,6 +126,17 @@ pub fn render_config(cfg: &RouterConfig) -> String {
                 );
             }
         }
+    }
+    if !no_export.is_empty() {
+        let _ = writeln!(
+            c,
+            "\n[[defined-sets.neighbor-sets]]\n  neighbor-set-name = \"{NO_EXPORT}\"\n  neighbor-info-list = [{}]",
+            no_export.join(", ")
+        );
+        let _ = writeln!(
+            c,
+            "\n[[policy-definitions]]\n  name = \"{NO_EXPORT}\"\n  [[policy-definitions.statements]]\n    name = \"{NO_EXPORT}\"\n    [policy-definitions.statements.conditions.match-neighbor-set]\n      neighbor-set = \"{NO_EXPORT}\"\n    [policy-definitions.statements.actions]\n      route-disposition = \"reject-route\""
+        );
     }
     if !cfg.extra.is_empty() {
         c.push('\n');
@@ -549,5 +577,16 @@ mod tests {
         assert!(c.contains("passive-mode = true"), "{c}");
         assert!(c.contains("hold-time = 6"), "{c}");
         assert!(c.contains("afi-safi-name = \"ipv4-unicast\""), "{c}");
+        assert!(!c.contains(NO_EXPORT), "{c}");
+        cfg.neighbor(
+            super::super::NeighborConfig::new("198.18.0.2".parse().unwrap(), 65002).no_export(),
+        );
+        let c = render_config(&cfg);
+        assert!(c.contains("neighbor-info-list = [\"198.18.0.2\"]"), "{c}");
+        assert!(
+            c.contains("export-policy-list = [\"testkit-no-export\"]"),
+            "{c}"
+        );
+        assert!(c.contains("route-disposition = \"reject-route\""), "{c}");
     }
 }

@@ -382,6 +382,12 @@ pub struct NeighborConfig {
     /// start them with `neighbor ADDR`; GoBGP: TOML keys of the
     /// `[neighbors.config]` table).
     pub extra: Vec<String>,
+    /// Whether routes are advertised to this neighbor (default `true`:
+    /// everything the daemon's rules allow). `false`
+    /// ([`NeighborConfig::no_export`]): BIRD `export none`, FRR a deny-all
+    /// route-map out, GoBGP a global export policy rejecting the routes
+    /// sent to it.
+    pub export: bool,
 }
 
 impl NeighborConfig {
@@ -401,6 +407,7 @@ impl NeighborConfig {
             multihop: None,
             ttl_security: false,
             extra: Vec::new(),
+            export: true,
         }
     }
 
@@ -464,6 +471,13 @@ impl NeighborConfig {
         self
     }
 
+    /// Advertises nothing to this neighbor (see [`NeighborConfig::export`]);
+    /// it still sends us its routes.
+    pub fn no_export(mut self) -> Self {
+        self.export = false;
+        self
+    }
+
     /// Adds a raw configuration line (see [`NeighborConfig::extra`]).
     pub fn extra(mut self, line: impl Into<String>) -> Self {
         self.extra.push(line.into());
@@ -492,6 +506,13 @@ pub struct RouterConfig {
     /// Raw configuration in the daemon's own syntax, appended at the end
     /// (BIRD: top level; FRR: after `router bgp`; GoBGP: TOML).
     pub extra: String,
+    /// Whether the daemon may install the routes it selects into its
+    /// namespace's kernel table (default `true`). Of the three only FRR
+    /// does (through zebra); `false` ([`RouterConfig::no_kernel`]) runs its
+    /// bgpd with `--no_kernel`. The BIRD configuration has no kernel
+    /// protocol and GoBGP runs without zebra, so neither ever installs
+    /// routes.
+    pub install_routes: bool,
 }
 
 impl RouterConfig {
@@ -503,7 +524,15 @@ impl RouterConfig {
             neighbors: Vec::new(),
             originate: Vec::new(),
             extra: String::new(),
+            install_routes: true,
         }
+    }
+
+    /// Installs no route into the kernel (see
+    /// [`RouterConfig::install_routes`]).
+    pub fn no_kernel(&mut self) -> &mut Self {
+        self.install_routes = false;
+        self
     }
 
     /// Adds a neighbor.
