@@ -1,7 +1,11 @@
 //! calico-bgpd: a BGP daemon for Calico nodes, built on `bgp-speaker`.
 //!
-//! Not written yet: this crate is a placeholder in the workspace so that the
-//! layering is visible from the folder tree (see `docs/ARCHITECTURE.md`).
+//! - [`calico`]: Calico's resources in, a node's plan out (what confd
+//!   renders into bird.cfg and bird6.cfg);
+//! - [`fib`]: the kernel FIB programmer (BIRD's kernel protocol);
+//! - [`node`]: Calico mode, the daemon that ties them to a speaker.
 
+pub mod birdctl;
 pub mod calico;
 pub mod fib;
+pub mod node;

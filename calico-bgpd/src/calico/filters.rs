@@ -343,11 +343,44 @@ fn is_large(c: &str) -> bool {
     c.matches(':').count() == 2
 }
 
+/// What a condition that bgp-rib policies cannot see (`source`,
+/// `interface`) becomes, as told by a caller that knows the routes
+/// ([`FilterFunction::policy_with`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolved {
+    /// This bgp-rib condition says it.
+    Match(Box<MatchConfig>),
+    /// It holds for every route (the condition is left out).
+    Always,
+    /// It holds for no route (the rule can never match).
+    Never,
+}
+
 /// A rule as a bgp-rib term, or why it cannot be one.
 fn translate_rule(r: &FilterRule) -> Result<TermConfig, String> {
+    translate_rule_with(r, &|_| None)?.ok_or_else(|| "the rule can never match".to_string())
+}
+
+/// [`translate_rule`] with `resolve` saying what the typed conditions
+/// become (`None`: it cannot say); `Ok(None)`: the rule can never match.
+fn translate_rule_with(
+    r: &FilterRule,
+    resolve: &dyn Fn(&RuleMatch) -> Option<Resolved>,
+) -> Result<Option<TermConfig>, String> {
     let mut m = MatchConfig::default();
     let mut nots: Vec<MatchConfig> = Vec::new();
+    let mut extra: Vec<MatchConfig> = Vec::new();
     for x in &r.matches {
+        if matches!(x, RuleMatch::FromBgpPeer | RuleMatch::Interface(_))
+            && let Some(res) = resolve(x)
+        {
+            match res {
+                Resolved::Match(c) => extra.push(*c),
+                Resolved::Always => {}
+                Resolved::Never => return Ok(None),
+            }
+            continue;
+        }
         match x {
             RuleMatch::Prefix { op, cidr, lengths } => {
                 let or_longer = matches!(op, PrefixOp::In | PrefixOp::NotIn);
@@ -379,18 +412,19 @@ fn translate_rule(r: &FilterRule) -> Result<TermConfig, String> {
             RuleMatch::LocalPref(lp) => m.local_pref = Some(NumberOrText::Number(*lp)),
         }
     }
-    match nots.len() {
-        0 => {}
-        1 => m.not = nots.pop().map(Box::new),
+    match (nots.len(), extra.is_empty()) {
+        (0, true) => {}
+        (1, true) => m.not = nots.pop().map(Box::new),
         _ => {
-            m.all = Some(
-                nots.into_iter()
-                    .map(|n| MatchConfig {
-                        not: Some(Box::new(n)),
-                        ..MatchConfig::default()
-                    })
-                    .collect(),
-            )
+            let mut all: Vec<MatchConfig> = nots
+                .into_iter()
+                .map(|n| MatchConfig {
+                    not: Some(Box::new(n)),
+                    ..MatchConfig::default()
+                })
+                .collect();
+            all.extend(extra);
+            m.all = Some(all);
         }
     }
     let mut set = SetConfig::default();
@@ -423,12 +457,12 @@ fn translate_rule(r: &FilterRule) -> Result<TermConfig, String> {
     if !large_add.is_empty() {
         set.large_community_add = Some(large_add);
     }
-    Ok(TermConfig {
+    Ok(Some(TermConfig {
         name: None,
         then: if r.accept { Flow::Accept } else { Flow::Reject },
         matches: m,
         set,
-    })
+    }))
 }
 
 impl FilterFunction {
@@ -448,6 +482,32 @@ impl FilterFunction {
                 })
             })
             .collect::<Option<Vec<_>>>()?;
+        Some(PolicyConfig {
+            name: self.name.clone(),
+            default: DefaultAction::NextPolicy,
+            terms,
+        })
+    }
+}
+
+impl FilterFunction {
+    /// The bgp-rib policy (same name) with the conditions bgp-rib cannot
+    /// see (`source`, `interface`) replaced by what `resolve` says they are
+    /// for the routes the caller holds now (prefix sets of the routes it
+    /// originates, next hops on an interface...); `None` when `resolve`
+    /// leaves one unsaid or another rule cannot be translated. Rules that
+    /// can never match are left out.
+    pub fn policy_with(
+        &self,
+        resolve: &dyn Fn(&RuleMatch) -> Option<Resolved>,
+    ) -> Option<PolicyConfig> {
+        let mut terms = Vec::new();
+        for (i, r) in self.rules.iter().enumerate() {
+            if let Some(mut t) = translate_rule_with(r, resolve).ok()? {
+                t.name = Some(format!("rule-{i}"));
+                terms.push(t);
+            }
+        }
         Some(PolicyConfig {
             name: self.name.clone(),
             default: DefaultAction::NextPolicy,

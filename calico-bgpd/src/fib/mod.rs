@@ -86,7 +86,7 @@ mod engine;
 pub mod feed;
 pub mod filter;
 mod intern;
-mod netlink;
+pub(crate) mod netlink;
 pub mod ownership;
 pub mod reconcile;
 pub mod retry;
