@@ -388,6 +388,10 @@ async fn show_route<S: StatusSource>(
     } else {
         None
     };
+    if q.for_addr.is_some() && net.is_none() {
+        // No network covers the address.
+        return reply::single(reply::NOT_FOUND, "Network not in table");
+    }
     let examined: Vec<&Route> = match net {
         Some(n) => all.iter().filter(|r| r.prefix == n).collect(),
         None => all.iter().collect(),
