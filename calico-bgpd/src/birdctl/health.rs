@@ -13,7 +13,8 @@
 //! or the daemon's own start (`Last reboot on` of `show status`) when it
 //! is `None`.
 //!
-//! A daemon can answer `calico-bgpd health --ready` / `--live` with these:
+//! `calico-bgpd health --bird-ready` (and `--bird6-ready`, `--bird-live`,
+//! `--bird6-live`) runs these; a program of one's own can too:
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -118,10 +119,11 @@ pub fn bird_live(show_status: &[ReplyLine]) -> bool {
         && show_status.last().is_some_and(|l| l.last && l.code == 13)
 }
 
-/// The Calico peers of a `show protocols` reply: BGP rows named
-/// `Mesh_<ip>`, `Global_<ip>` or `Node_<ip>`, with the address put back
-/// together as calico-node does (`_` becomes `.` for IPv4, `:` otherwise).
-pub fn calico_peers(show_protocols: &[ReplyLine]) -> Vec<PeerReadiness> {
+/// The Calico peers of a `show protocols` reply: BGP rows of at least six
+/// columns named `Mesh_<ip>`, `Global_<ip>` or `Node_<ip>`, with the
+/// address put back together as calico-node does: every `_` becomes `.` on
+/// the IPv4 socket, `:` on the IPv6 one (`ipv6`).
+pub fn calico_peers(show_protocols: &[ReplyLine], ipv6: bool) -> Vec<PeerReadiness> {
     let mut out = Vec::new();
     for l in show_protocols.iter().filter(|l| l.code == 1002) {
         let cols: Vec<&str> = l.text.split_whitespace().collect();
@@ -135,12 +137,7 @@ pub fn calico_peers(show_protocols: &[ReplyLine]) -> Vec<PeerReadiness> {
         if !matches!(kind, "Mesh" | "Global" | "Node") || id.is_empty() {
             continue;
         }
-        let v4 = id.replace('_', ".");
-        let address = if v4.parse::<std::net::Ipv4Addr>().is_ok() {
-            v4
-        } else {
-            id.replace('_', ":")
-        };
+        let address = id.replace('_', if ipv6 { ":" } else { "." });
         out.push(PeerReadiness {
             address,
             established: *bgp_state == "Established",
@@ -179,6 +176,9 @@ pub struct ReadyOptions {
     pub started: Option<SystemTime>,
     /// How long to wait for each line.
     pub timeout: Duration,
+    /// Whether the socket is the IPv6 one (`bird6.ctl`): peer names turn
+    /// back into addresses with `:` rather than `.`.
+    pub ipv6: bool,
 }
 
 impl Default for ReadyOptions {
@@ -187,6 +187,7 @@ impl Default for ReadyOptions {
             threshold: READY_THRESHOLD,
             started: None,
             timeout: LINE_TIMEOUT,
+            ipv6: false,
         }
     }
 }
@@ -226,7 +227,7 @@ pub async fn check_ready(path: &Path, opts: &ReadyOptions) -> Result<(), HealthE
         .duration_since(started)
         .unwrap_or(Duration::ZERO);
     bird_ready(
-        &calico_peers(&protocols),
+        &calico_peers(&protocols, opts.ipv6),
         gr_in_progress(&status),
         since,
         opts.threshold,
@@ -291,5 +292,42 @@ mod tests {
             bird_ready(&one_down, false, READY_THRESHOLD, READY_THRESHOLD),
             Ok(())
         );
+    }
+
+    fn row(text: &str) -> ReplyLine {
+        ReplyLine {
+            code: 1002,
+            text: text.into(),
+            last: false,
+        }
+    }
+
+    #[test]
+    fn peers_as_calico_node_reads_them() {
+        let rows = [
+            row("static1  Static   master   up     20:10:56    "),
+            row("Mesh_10_0_0_2 BGP      master   up     20:10:57    Established   "),
+            row(
+                "Node_10_0_0_3 BGP      master   start  20:10:56    Active        Socket: Connection refused",
+            ),
+            row("Global_10_192_0_1_port_150 BGP      master   up     20:10:57    Established   "),
+            // Down with no info: five columns, skipped as calico-node skips it.
+            row("Node_10_0_0_4 BGP      master   down   20:10:56    "),
+            row("Local_Workload_10_0_0_5 BGP      master   up     20:10:57    Established   "),
+            row("bgp1     BGP      master   up     20:10:57    Established   "),
+        ];
+        let peers = calico_peers(&rows, false);
+        assert_eq!(
+            peers,
+            vec![
+                peer("10.0.0.2", true),
+                peer("10.0.0.3", false),
+                peer("10.192.0.1.port.150", true),
+            ]
+        );
+        let v6 = [row(
+            "Mesh_2001_db8__2 BGP      master   up     20:10:57    Established   ",
+        )];
+        assert_eq!(calico_peers(&v6, true), vec![peer("2001:db8::2", true)]);
     }
 }

@@ -7,6 +7,9 @@
 //! - `calico-bgpd demo` starts a small topology of speakers on loopback
 //!   addresses in this one process, prints each one's sessions and
 //!   Loc-RIB once converged, and exits ([`demo`]).
+//! - `calico-bgpd health --bird-ready` (`--bird6-ready`, `--bird-live`,
+//!   `--bird6-live`) runs calico-node's BIRD health checks over the
+//!   control sockets and exits 0 or 1 as calico-node does ([`health`]).
 //!
 //! Logs go to stderr through `tracing`, filtered by `RUST_LOG` (default
 //! `info` for the daemon, `warn` for the demo).
@@ -14,6 +17,7 @@
 mod daemon;
 mod demo;
 mod fib_section;
+mod health;
 mod show;
 
 use std::io::IsTerminal;
@@ -60,6 +64,9 @@ enum Command {
     /// Run a demo topology on loopback addresses, print it and exit.
     #[command(long_about = demo::LONG_ABOUT)]
     Demo(demo::DemoArgs),
+    /// Run calico-node's BIRD health checks over the control sockets.
+    #[command(long_about = health::LONG_ABOUT)]
+    Health(health::HealthArgs),
 }
 
 fn init_logs(default: &str) {
@@ -86,6 +93,7 @@ fn main() -> ExitCode {
             init_logs("warn");
             run(|rt| rt.block_on(demo::run(args)))
         }
+        (Some(Command::Health(args)), _) => run(|rt| rt.block_on(health::run(args))),
         (None, Some(path)) if cli.check => daemon::check(&path),
         (None, Some(path)) => {
             init_logs("info");

@@ -164,6 +164,13 @@ fn opts(started: SystemTime) -> ReadyOptions {
     }
 }
 
+fn opts6(started: SystemTime) -> ReadyOptions {
+    ReadyOptions {
+        ipv6: true,
+        ..opts(started)
+    }
+}
+
 fn not_ready(r: Result<(), HealthError>) -> NotReady {
     match r {
         Err(HealthError::NotReady(n)) => n,
@@ -226,12 +233,12 @@ async fn health_checks_over_the_socket() {
     // The IPv6 socket: its peers only; an IPv6 name back to its address.
     let v6 = Fixture::only(&["Mesh_10_0_0_2", "Mesh_2001_db8__2"]);
     let (_h6, p6) = serve(dir.path(), "v6.ctl", Families::Ipv6, v6).await;
-    health::check_ready(&p6, &opts(fresh)).await.unwrap();
+    health::check_ready(&p6, &opts6(fresh)).await.unwrap();
     let v6_down = Fixture::only(&["Mesh_2001_db8__2"]);
     *v6_down.inner.down.lock().unwrap() = vec!["Mesh_2001_db8__2"];
     let (_h6d, p6d) = serve(dir.path(), "v6d.ctl", Families::Ipv6, v6_down).await;
     assert_eq!(
-        not_ready(health::check_ready(&p6d, &opts(old)).await),
+        not_ready(health::check_ready(&p6d, &opts6(old)).await),
         NotReady::NotEstablished(vec!["2001:db8::2".into()])
     );
 
