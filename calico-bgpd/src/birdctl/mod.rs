@@ -3,10 +3,16 @@
 //! `/var/run/calico/bird.ctl` and `bird6.ctl`.
 //!
 //! The server ([`ControlSocket`]) speaks BIRD 1.x's reply framing (see
-//! `reply.rs`) and answers `show status`, `show protocols [all] [<name> |
-//! "<pattern>"]` and `show route [<prefix>] [for <addr>] [protocol <p>]
-//! [primary] [count | stats]`; anything else is `9001 syntax error`. Its
-//! data come from a [`StatusSource`]: [`SpeakerSource`] over a running
+//! `reply.rs`) and answers these, full keywords, those after `route` in
+//! any order; anything else is `9001 syntax error`:
+//!
+//! ```text
+//! show status
+//! show protocols [all] [<name> | "<pattern>"]
+//! show route [<prefix> | for <address|prefix>] [protocol <name>] [primary] [count | stats]
+//! ```
+//!
+//! Its data come from a [`StatusSource`]: [`SpeakerSource`] over a running
 //! [`bgp_speaker::Speaker`], or a fixture in tests. One daemon can serve
 //! both sockets from one source, each socket showing its own family
 //! ([`Families`]): the sessions whose neighbor is of that family and the
@@ -65,14 +71,25 @@
 //! # Ok(()) }
 //! ```
 //!
-//! [`health`] has calico-node's readiness and liveness rules, over the
-//! socket, for a `calico-bgpd health --ready` / `--live`.
+//! [`health`] has calico-node's readiness and liveness rules over the
+//! socket; `calico-bgpd health --bird-ready` (`--bird6-ready`,
+//! `--bird-live`, `--bird6-live`) runs them and exits as calico-node does.
+//!
+//! Tested in `birdctl/tests` (every answer's text against a fixture
+//! source, the framing, the commands, the socket, the health checks) and in
+//! `tests/birdctl.rs`: BIRD 2's `birdc` and `birdcl` (the same line
+//! protocol as BIRD 1.x) print what the socket serves over a real speaker
+//! with an Established session, and `calico-bgpd health` exits 0 or 1 as
+//! it should.
 //!
 //! Differences from BIRD 1.6 that a reader of the output may notice: times
 //! are UTC; the hold and keepalive timers of `show protocols all` show `-`
 //! for the time left (`Hold timer: -/240`); the export counters are the
 //! routes advertised now, not a count of updates; a route's `since` is the
-//! time its session came up.
+//! time its session came up; `show route` lists the networks in prefix
+//! order (BIRD in its table's order); the `<examined>` of `show route ...
+//! count` counts every route of the networks looked at, with `primary`
+//! too.
 
 mod client;
 mod command;
