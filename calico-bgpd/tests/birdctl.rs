@@ -7,9 +7,11 @@
 //! node-specific peer no one answers for. A [`SpeakerSource`] over the node
 //! under test serves `bird.ctl` in a temporary folder. Debian's `birdc` and
 //! `birdcl` (BIRD 2, the same line protocol as BIRD 1.x) must print what
-//! the socket serves: the session `Established`, the routes, the status;
-//! then `calico-bgpd health --bird-ready` / `--bird-live` must exit as
-//! calico-node's checks do.
+//! the socket serves: the session `Established`, the routes, the status.
+//! The raw replies must pass calico-node's own scanning (its `show
+//! protocols` row rules, `0024` before `0013` for graceful restart, the
+//! status reporter's fields), and `calico-bgpd health --bird-ready` /
+//! `--bird-live` must exit as calico-node's checks do.
 //!
 //! `cargo test -p calico-bgpd --test birdctl`
 
@@ -407,5 +409,137 @@ async fn health_command_exits_as_calico_node() {
     // No check asked for: an error, as calico-node's.
     let (code, _) = health(&[], &nodename, &n.path).await;
     assert_eq!(code, 1);
+    n.stop().await;
+}
+
+/// Reads lines from a raw connection until one starts with `end`.
+async fn raw_until(
+    rd: &mut tokio::io::BufReader<tokio::net::unix::OwnedReadHalf>,
+    end: &str,
+) -> Vec<String> {
+    use tokio::io::AsyncBufReadExt;
+    let mut out = Vec::new();
+    for _ in 0..1000 {
+        let mut l = String::new();
+        let n = tokio::time::timeout(CLIENT_TIMEOUT, rd.read_line(&mut l))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "closed after {out:?}");
+        let l = l.trim_end_matches('\n').to_string();
+        let done = l.starts_with(end);
+        out.push(l);
+        if done {
+            return out;
+        }
+    }
+    panic!("no {end} line in {out:?}");
+}
+
+/// The rows calico-node's `scanBIRDPeers` and calicoctl's `node status`
+/// accept: `0001` (greeting), `2002` (the heading, exactly these words),
+/// `1002` (the first row), ` ` (more rows), `0000` (the end); any other
+/// line is an error to them. Each BGP row named `Mesh_|Global_|Node_` of
+/// six columns or more is a peer: (address, state, BGP state).
+fn calico_scan(lines: &[String]) -> Vec<(String, String, String)> {
+    let mut peers = Vec::new();
+    for l in lines {
+        let row = if l.starts_with("0000") {
+            break;
+        } else if l.starts_with("0001") {
+            continue;
+        } else if let Some(h) = l.strip_prefix("2002-") {
+            assert_eq!(
+                h.split_whitespace().collect::<Vec<_>>(),
+                ["name", "proto", "table", "state", "since", "info"]
+            );
+            continue;
+        } else if let Some(r) = l.strip_prefix("1002-") {
+            r
+        } else if let Some(r) = l.strip_prefix(' ') {
+            r
+        } else {
+            panic!("calico-node refuses the line {l:?}");
+        };
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        if cols.len() < 6 || cols[1] != "BGP" {
+            continue;
+        }
+        let Some((kind, id)) = cols[0].split_once('_') else {
+            continue;
+        };
+        if ["Mesh", "Global", "Node"].contains(&kind) {
+            peers.push((id.replace('_', "."), cols[3].into(), cols[5].into()));
+        }
+    }
+    peers
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calico_node_parses_the_replies() {
+    use tokio::io::AsyncWriteExt;
+    let n = start(true, Some(Duration::from_secs(240))).await;
+    let s = tokio::net::UnixStream::connect(&n.path).await.unwrap();
+    let (rd, mut wr) = s.into_split();
+    let mut rd = tokio::io::BufReader::new(rd);
+    // As bird.go: write the command at once, then scan to `0000`.
+    wr.write_all(b"show protocols\n").await.unwrap();
+    let lines = raw_until(&mut rd, "0000").await;
+    assert!(lines[0].starts_with("0001 BIRD v"), "{lines:?}");
+    let mut peers = calico_scan(&lines);
+    peers.sort();
+    assert_eq!(peers.len(), 2, "{lines:?}");
+    assert_eq!(
+        peers[0],
+        (MESH_PEER.to_string(), "up".into(), "Established".into())
+    );
+    assert_eq!(peers[1].0, SILENT_PEER);
+    assert_eq!(peers[1].1, "start");
+    assert_ne!(peers[1].2, "Established");
+
+    // As grInProgress: `show status` on a new connection, `0024` before
+    // `0013` means recovery is running.
+    let s = tokio::net::UnixStream::connect(&n.path).await.unwrap();
+    let (rd, mut wr) = s.into_split();
+    let mut rd = tokio::io::BufReader::new(rd);
+    wr.write_all(b"show status\n").await.unwrap();
+    let lines = raw_until(&mut rd, "0013").await;
+    assert!(lines.iter().any(|l| l.starts_with("0024")), "{lines:?}");
+    // The status reporter's fields.
+    assert!(
+        lines.iter().any(|l| l.starts_with("1000-BIRD v")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l == "1011-Router ID is 10.0.0.1"),
+        "{lines:?}"
+    );
+    for field in ["Last reboot on ", "Last reconfiguration on "] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(&format!(" {field}"))),
+            "{field}: {lines:?}"
+        );
+    }
+    n.source.finish_recovery();
+    wr.write_all(b"show status\n").await.unwrap();
+    let lines = raw_until(&mut rd, "0013").await;
+    assert!(!lines.iter().any(|l| l.starts_with("0024")), "{lines:?}");
+
+    // As the status reporter: `show protocols all <name>` gives `BGP state:`
+    // and `Neighbor address:` lines.
+    wr.write_all(b"show protocols all Mesh_127_0_51_2\n")
+        .await
+        .unwrap();
+    let lines = raw_until(&mut rd, "0000").await;
+    let field = |f: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.trim_start_matches("1006-").trim().strip_prefix(f))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("{f} missing: {lines:?}"))
+            .to_string()
+    };
+    assert_eq!(field("BGP state:"), "Established");
+    assert_eq!(field("Neighbor address:"), MESH_PEER);
     n.stop().await;
 }
