@@ -560,7 +560,9 @@ async fn gtsm_and_ttl_configurations_establish() {
 }
 
 /// A peer whose TTL is too low for GTSM never gets through: A sends with
-/// TTL 1 (plain eBGP), B requires 255.
+/// TTL 1 (plain eBGP), B requires 255. B refuses A's connection as soon as
+/// it is accepted, from the TTL of its SYN: the minimum TTL, set on the
+/// accepted socket only, would not drop A's OPEN if it arrived before.
 #[tokio::test]
 async fn gtsm_refuses_a_low_ttl() {
     let listener = Listener::bind(SocketAddr::new(v4(73), 0)).unwrap();
@@ -572,14 +574,29 @@ async fn gtsm_refuses_a_low_ttl() {
     );
     b_cfg.passive = true;
     b_cfg.ttl = bgp_fsm::transport::Ttl::Gtsm { hops: 1 };
-    let (b, _be) = Peer::spawn(b_cfg, Some(&listener)).unwrap();
+    let (b, mut be) = Peer::spawn(b_cfg, Some(&listener)).unwrap();
     let (a, _ae) = Peer::spawn(a_cfg, None).unwrap();
     b.start().unwrap();
     a.start().unwrap();
-    // The handshake completes (the minimum is set on the accepted socket,
-    // as FRR does), but what A sends with TTL 1 after that is dropped by
-    // B's kernel, so B never sees A's KEEPALIVE.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let refused = timeout(WAIT, async {
+        loop {
+            match be.recv().await {
+                Some(e) => {
+                    assert!(
+                        !matches!(e.kind, PeerEventKind::Session(Action::Established(_))),
+                        "B established with a TTL 1 peer"
+                    );
+                    if let PeerEventKind::Rejected { remote } = e.kind {
+                        return remote;
+                    }
+                }
+                None => panic!("B's events ended"),
+            }
+        }
+    })
+    .await
+    .expect("B never refused A's connection");
+    assert_eq!(refused.ip(), v4(74));
     assert_ne!(b.state(), State::Established);
     a.shutdown(Stop::default()).await;
     b.shutdown(Stop::default()).await;

@@ -61,7 +61,9 @@ pub(crate) struct SocketOptions {
 
 /// Sets TTL / hop limit, minimum TTL and TCP_NODELAY on a socket. On an
 /// IPv6 socket the IPv4 options are set too where the kernel takes them
-/// (IPv4-mapped traffic of a dual-stack socket).
+/// (IPv4-mapped traffic of a dual-stack socket). On an accepted socket
+/// with a minimum TTL, fails (`PermissionDenied`) if the connection's SYN
+/// arrived with a lower TTL.
 pub(crate) fn apply(
     socket: &impl std::os::fd::AsFd,
     ipv6: bool,
@@ -79,6 +81,19 @@ pub(crate) fn apply(
     }
     if let Some(min) = opts.min_ttl {
         sockopt::set_min_ttl(socket, min)?;
+    }
+    // An accepted connection: the minimum TTL, set only now, did not
+    // check the SYN nor what arrived before accept (the peer's OPEN,
+    // often): its SYN's TTL is checked instead. Reading the saved SYN
+    // also frees it.
+    let syn_ttl = sockopt::saved_syn_ttl(socket).unwrap_or(None);
+    if let (Some(min), Some(ttl)) = (opts.min_ttl, syn_ttl) {
+        if ttl < min {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!("SYN with TTL {ttl}, below the minimum {min} (GTSM)"),
+            ));
+        }
     }
     Ok(())
 }
@@ -119,7 +134,7 @@ pub(crate) async fn connect(
 
 /// Binds a listening socket on `addr` (address reuse on; an IPv6 address
 /// other than `::` is IPv6-only, `::` keeps the system's dual-stack
-/// default; TTL and hop limit 255).
+/// default; TTL and hop limit 255; SYNs saved).
 pub(crate) fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     let socket = if addr.is_ipv6() {
         TcpSocket::new_v6()?
@@ -140,6 +155,9 @@ pub(crate) fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     } else {
         s.set_ttl_v4(255)?;
     }
+    // Keeps each SYN's headers for the GTSM check of `apply`; without it
+    // (not Linux) that check is skipped.
+    let _ = sockopt::set_save_syn(&socket);
     socket.bind(addr)?;
     socket.listen(1024)
 }

@@ -1,6 +1,8 @@
 //! The socket options that neither the standard library nor socket2 sets:
-//! TCP MD5 signatures (RFC 2385, Linux `TCP_MD5SIG`) and the minimum TTL
-//! and hop limit of GTSM (RFC 5082, `IP_MINTTL` and `IPV6_MINHOPCOUNT`).
+//! TCP MD5 signatures (RFC 2385, Linux `TCP_MD5SIG`), the minimum TTL and
+//! hop limit of GTSM (RFC 5082, `IP_MINTTL` and `IPV6_MINHOPCOUNT`), and
+//! the saved SYN of an accepted connection (`TCP_SAVE_SYN`,
+//! `TCP_SAVED_SYN`), whose TTL GTSM checks too.
 //!
 //! This is the only module of the workspace that allows unsafe code (the
 //! workspace lint `unsafe_code` is `deny`, overridden here). It has exactly
@@ -41,6 +43,9 @@ mod sys {
     pub(super) const TCP_MD5SIG: libc::c_int = libc::TCP_MD5SIG;
     pub(super) const IP_MINTTL: libc::c_int = libc::IP_MINTTL;
     pub(super) const IPV6_MINHOPCOUNT: libc::c_int = libc::IPV6_MINHOPCOUNT;
+    /// `TCP_SAVE_SYN` and `TCP_SAVED_SYN` of `<linux/tcp.h>` (Linux 4.2).
+    pub(super) const TCP_SAVE_SYN: libc::c_int = 27;
+    pub(super) const TCP_SAVED_SYN: libc::c_int = 28;
 
     /// `setsockopt(fd, level, name, value, value.len())`.
     pub(super) fn set(
@@ -65,6 +70,38 @@ mod sys {
         }
     }
 
+    /// `getsockopt(fd, level, name)` into `out`; returns the length the
+    /// kernel wrote.
+    pub(super) fn get(
+        fd: BorrowedFd<'_>,
+        level: libc::c_int,
+        name: libc::c_int,
+        out: &mut [u8],
+    ) -> io::Result<usize> {
+        let mut len = libc::socklen_t::try_from(out.len())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        // SAFETY: `fd` is borrowed, so the descriptor stays open for the
+        // whole call. `out` is a live, writable buffer of `len` bytes and
+        // `len` says so; getsockopt writes at most `len` bytes into it and
+        // stores the length written in `len`, a live local. Any byte
+        // pattern is a valid `[u8]`, so nothing the kernel writes can
+        // break an invariant.
+        let rc = unsafe {
+            libc::getsockopt(
+                fd.as_raw_fd(),
+                level,
+                name,
+                out.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let len = usize::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
+        Ok(len.min(out.len()))
+    }
+
     /// `getsockopt(fd, level, name)` for an `int` option.
     pub(super) fn get_int(
         fd: BorrowedFd<'_>,
@@ -72,26 +109,7 @@ mod sys {
         name: libc::c_int,
     ) -> io::Result<i32> {
         let mut value = [0u8; 4];
-        let mut len: libc::socklen_t = 4;
-        // SAFETY: `fd` is borrowed, so the descriptor stays open for the
-        // whole call. `value` is a live, writable buffer of 4 bytes and
-        // `len` says so; getsockopt writes at most `len` bytes into it and
-        // stores the length written in `len`, a live local. Any byte
-        // pattern is a valid `[u8; 4]`, so nothing the kernel writes can
-        // break an invariant.
-        let rc = unsafe {
-            libc::getsockopt(
-                fd.as_raw_fd(),
-                level,
-                name,
-                value.as_mut_ptr().cast(),
-                &mut len,
-            )
-        };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if len != 4 {
+        if get(fd, level, name, &mut value)? != 4 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "getsockopt returned an option of unexpected size",
@@ -113,8 +131,14 @@ mod sys {
     pub(super) const TCP_MD5SIG: i32 = 14;
     pub(super) const IP_MINTTL: i32 = 21;
     pub(super) const IPV6_MINHOPCOUNT: i32 = 73;
+    pub(super) const TCP_SAVE_SYN: i32 = 27;
+    pub(super) const TCP_SAVED_SYN: i32 = 28;
 
     pub(super) fn set(_: BorrowedFd<'_>, _: i32, _: i32, _: &[u8]) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    pub(super) fn get(_: BorrowedFd<'_>, _: i32, _: i32, _: &mut [u8]) -> io::Result<usize> {
         Err(io::ErrorKind::Unsupported.into())
     }
 
@@ -238,6 +262,45 @@ pub fn min_ttl(socket: &impl AsFd) -> io::Result<u8> {
     u8::try_from(v).map_err(|_| io::Error::from(io::ErrorKind::InvalidData))
 }
 
+/// Makes a listening socket keep the IP and TCP headers of the SYN of each
+/// connection it accepts, for [`saved_syn_ttl`].
+pub fn set_save_syn(socket: &impl AsFd) -> io::Result<()> {
+    sys::set(
+        socket.as_fd(),
+        sys::IPPROTO_TCP,
+        sys::TCP_SAVE_SYN,
+        &1i32.to_ne_bytes(),
+    )
+}
+
+/// The TTL (IPv4) or hop limit (IPv6) the SYN of an accepted connection
+/// arrived with, if its listener kept it ([`set_save_syn`]); `None` for a
+/// socket without a saved SYN (an outgoing one, or read before). The
+/// kernel frees the saved headers once read.
+pub fn saved_syn_ttl(socket: &impl AsFd) -> io::Result<Option<u8>> {
+    // IPv6 header (40) with extension headers and TCP header with options
+    // (up to 60): 512 is plenty.
+    let mut buf = [0u8; 512];
+    let len = sys::get(
+        socket.as_fd(),
+        sys::IPPROTO_TCP,
+        sys::TCP_SAVED_SYN,
+        &mut buf,
+    )?;
+    let headers = buf.get(..len).unwrap_or_default();
+    Ok(ip_header_ttl(headers))
+}
+
+/// The TTL or hop limit of the IP header at the start of `headers`.
+fn ip_header_ttl(headers: &[u8]) -> Option<u8> {
+    match headers.first().map(|b| b >> 4) {
+        // IPv4: TTL at octet 8; IPv6: Hop Limit at octet 7.
+        Some(4) => headers.get(8).copied(),
+        Some(6) => headers.get(7).copied(),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
@@ -282,6 +345,40 @@ mod tests {
     }
 
     #[cfg(target_os = "linux")]
+    #[test]
+    fn ttl_of_saved_headers() {
+        let mut v4 = [0u8; 20];
+        v4[0] = 0x45;
+        v4[8] = 254;
+        assert_eq!(ip_header_ttl(&v4), Some(254));
+        let mut v6 = [0u8; 40];
+        v6[0] = 0x60;
+        v6[7] = 255;
+        assert_eq!(ip_header_ttl(&v6), Some(255));
+        assert_eq!(ip_header_ttl(&[]), None);
+        assert_eq!(ip_header_ttl(&[0x45, 0, 0]), None);
+    }
+
+    #[test]
+    fn saved_syn_of_an_accepted_connection() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        set_save_syn(&l).unwrap();
+        let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        socket2::SockRef::from(&c).set_ttl_v4(77).unwrap();
+        let (a, _) = l.accept().unwrap();
+        // The SYN went out with the system's default TTL, before ours was
+        // set; on loopback it arrives unchanged.
+        let default = socket2::SockRef::from(&l).ttl_v4().unwrap();
+        assert_eq!(
+            saved_syn_ttl(&a).unwrap(),
+            Some(u8::try_from(default).unwrap())
+        );
+        // Read once: the kernel has freed it.
+        assert_eq!(saved_syn_ttl(&a).unwrap(), None);
+        // An outgoing socket has none.
+        assert_eq!(saved_syn_ttl(&c).unwrap(), None);
+    }
+
     #[test]
     fn min_ttl_round_trip() {
         let l4 = TcpListener::bind("127.0.0.1:0").unwrap();
