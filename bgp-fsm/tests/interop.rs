@@ -3,23 +3,28 @@
 //! Each daemon runs in its own network namespace (testkit's harness),
 //! joined to the root namespace by a veth whose ends carry addresses from
 //! 198.18.0.0/15 and 2001:db8::/32; our driver runs in this process, in the
-//! root namespace, on the other end. Covered:
+//! root namespace, on the other end. Every test runs over IPv4 and over
+//! IPv6 transport. Covered:
 //!
-//! - sessions over IPv4 and over IPv6 transport, each with multiprotocol
-//!   IPv4 and IPv6 unicast, 4-octet AS numbers (our AS is 4200000001),
-//!   route refresh, ADD-PATH both ways and graceful restart negotiated,
-//!   and routes crossing both ways (the daemon's prefixes reach us, ours
-//!   appear in the daemon's table with our AS path);
-//! - TCP MD5 with BIRD and FRR: a wrong password never establishes, the
-//!   right one does;
-//! - the daemon frozen with SIGSTOP: our hold timer expires, we send
-//!   NOTIFICATION Hold Timer Expired, and the session comes back after
-//!   SIGCONT;
+//! - sessions with each daemon, each with multiprotocol IPv4 and IPv6
+//!   unicast, 4-octet AS numbers (our AS is 4200000001), route refresh,
+//!   ADD-PATH both ways and graceful restart negotiated, and routes
+//!   crossing both ways (the daemon's prefixes reach us, ours appear in the
+//!   daemon's table with our AS path);
+//! - TCP MD5 with BIRD, FRR and GoBGP: a wrong password never establishes,
+//!   the right one does;
+//! - GTSM (RFC 5082) with BIRD and FRR: on both sides directly connected,
+//!   established; the daemon sending with TTL 254, or one router further
+//!   (a forwarding namespace between two links), refused by us;
+//! - the daemon frozen with SIGSTOP (BIRD, FRR, GoBGP): our hold timer
+//!   expires, we send NOTIFICATION Hold Timer Expired, and the session
+//!   comes back after SIGCONT;
 //! - a simultaneous open with BIRD resolved to one session;
-//! - our administrative shutdown with a communication text, as shown by
-//!   `birdc show protocols all` and by FRR's `show bgp neighbors` (the
-//!   reason in the text form; FRR 8.4 gives the text itself only in the
-//!   JSON form, `lastShutdownDescription`).
+//! - our administrative shutdown with a communication text, as the daemon
+//!   shows it: `birdc show protocols all` (reason and message); FRR's
+//!   `show bgp neighbors` (the reason in the text form, which never prints
+//!   a received communication in FRR 8.4; the text in its JSON form,
+//!   `lastShutdownDescription`, and in its log); GoBGP's log.
 //!
 //! Needs root, iproute2 and the daemons (Debian packages bird2, frr,
 //! gobgpd); otherwise each test prints `SKIPPED: <reason>` and passes,
@@ -43,7 +48,7 @@ use tokio::runtime::Runtime;
 use tokio::time::Instant;
 
 use bgp_fsm::transport::{
-    Listener, Peer, PeerConfig, PeerEvent, PeerEventKind, PeerEvents, PeerHandle,
+    Listener, Peer, PeerConfig, PeerEvent, PeerEventKind, PeerEvents, PeerHandle, Ttl,
 };
 use bgp_fsm::{
     Action, GracefulRestartConfig, Negotiated, NotificationDirection, SessionConfig, State, Stop,
@@ -120,6 +125,7 @@ struct Options {
     md5: Option<String>,
     hold: Option<u16>,
     connect_retry: Option<u64>,
+    ttl: Ttl,
 }
 
 fn our_session(router_id: Ipv4Addr, kind: Kind, o: &Options) -> SessionConfig {
@@ -180,6 +186,7 @@ fn peer_on(
     p.local = Some(local);
     p.restart_delay = Some(Duration::from_secs(1));
     p.md5_key = o.md5.as_ref().map(|k| k.as_bytes().to_vec());
+    p.ttl = o.ttl;
     let (h, e) = Peer::spawn(p, Some(listener)).unwrap();
     h.start().unwrap();
     (h, e)
@@ -396,38 +403,49 @@ fn gobgp_sessions_and_routes() {
     sessions_and_routes(Kind::GoBgp);
 }
 
-/// One IPv4 session with `kind`, daemon side adjusted by `tweak`; returns
-/// the daemon, the link and the namespace.
+/// Transport family name for messages.
+fn family_name(v4: bool) -> &'static str {
+    if v4 { "IPv4" } else { "IPv6" }
+}
+
+/// One session with `kind` over IPv4 (`v4`) or IPv6 transport, daemon
+/// side adjusted by `tweak`; returns the daemon, the link and the
+/// namespace.
 fn one_session(
     kind: Kind,
+    v4: bool,
     o: &Options,
     tweak: impl FnOnce(NeighborConfig) -> NeighborConfig,
 ) -> (Box<dyn Daemon>, Link, Netns) {
     let ns = Netns::new().unwrap();
     let link = Link::new(&ns, &Netns::root()).unwrap();
     let mut cfg = RouterConfig::new(daemon_as(kind), link.a.v4);
-    cfg.neighbor(tweak(daemon_neighbor(
-        IpAddr::V4(link.b.v4),
-        IpAddr::V4(link.a.v4),
-        o,
-    )));
+    cfg.neighbor(tweak(daemon_neighbor(link.b.addr(v4), link.a.addr(v4), o)));
     cfg.originate(v4_prefix(prefix_n(kind)));
     let d = start_daemon(kind, &ns, &cfg);
     (d, link, ns)
 }
 
-/// TCP MD5: our wrong password never establishes, then the right one does.
+/// TCP MD5 over IPv4 and IPv6: our wrong password never establishes, then
+/// the right one does.
 fn md5(kind: Kind) {
     if !daemon::interop_ready(&[kind]) {
         return;
     }
+    for v4 in [true, false] {
+        md5_over(kind, v4);
+    }
+}
+
+fn md5_over(kind: Kind, v4: bool) {
     let rt = runtime();
+    let fam = family_name(v4);
     let right = Options {
         md5: Some("interop-md5-pw".into()),
         ..Options::default()
     };
-    let (d, link, _ns) = one_session(kind, &right, |n| n);
-    let (ours, theirs) = (IpAddr::V4(link.b.v4), IpAddr::V4(link.a.v4));
+    let (d, link, _ns) = one_session(kind, v4, &right, |n| n);
+    let (ours, theirs) = (link.b.addr(v4), link.a.addr(v4));
     let wrong = Options {
         md5: Some("not-the-password".into()),
         ..Options::default()
@@ -439,7 +457,7 @@ fn md5(kind: Kind) {
     });
     assert!(
         up.is_none(),
-        "{kind}: established with a wrong MD5 password"
+        "{kind} over {fam}: established with a wrong MD5 password"
     );
     assert_ne!(h.state(), State::Established);
     assert!(!d.session(ours).unwrap().state.is_established());
@@ -448,10 +466,10 @@ fn md5(kind: Kind) {
     // The same listener: its MD5 key for the daemon's address changes with
     // the peer registered on it.
     let (h, mut e) = peer_on(&rt, &l, link.b.v4, kind, theirs, &right);
-    established_event(&rt, &mut e, &format!("{kind} with MD5"));
+    established_event(&rt, &mut e, &format!("{kind} over {fam} with MD5"));
     d.wait_established(ours, UP).unwrap();
     rt.block_on(h.shutdown(Stop::default()));
-    eprintln!("{kind}: MD5 wrong password refused, right one established");
+    eprintln!("{kind} over {fam}: MD5 wrong password refused, right one established");
 }
 
 #[test]
@@ -464,37 +482,49 @@ fn frr_md5() {
     md5(Kind::Frr);
 }
 
-/// The daemon frozen: our hold timer (3 s) expires and we send Hold Timer
-/// Expired; after SIGCONT the session comes back.
+#[test]
+fn gobgp_md5() {
+    md5(Kind::GoBgp);
+}
+
+/// The daemon frozen, over IPv4 and IPv6: our hold timer (3 s) expires and
+/// we send Hold Timer Expired; after SIGCONT the session comes back.
 fn frozen_peer(kind: Kind) {
     if !daemon::interop_ready(&[kind]) {
         return;
     }
+    for v4 in [true, false] {
+        frozen_peer_over(kind, v4);
+    }
+}
+
+fn frozen_peer_over(kind: Kind, v4: bool) {
     let rt = runtime();
+    let fam = family_name(v4);
     let o = Options {
         hold: Some(3),
         ..Options::default()
     };
-    let (mut d, link, _ns) = one_session(kind, &o, |n| n);
-    let (ours, theirs) = (IpAddr::V4(link.b.v4), IpAddr::V4(link.a.v4));
+    let (mut d, link, _ns) = one_session(kind, v4, &o, |n| n);
+    let (ours, theirs) = (link.b.addr(v4), link.a.addr(v4));
     let (h, mut e, _l) = our_peer(&rt, link.b.v4, kind, ours, theirs, &o);
-    established_event(&rt, &mut e, &format!("{kind}"));
+    established_event(&rt, &mut e, &format!("{kind} over {fam}"));
     d.freeze().unwrap();
     let n = wait_event(&rt, &mut e, Duration::from_secs(10), |e| {
         matches!(&e.kind, PeerEventKind::Session(Action::Notification(n))
             if n.direction == NotificationDirection::Sent)
     })
-    .unwrap_or_else(|| panic!("{kind} frozen: no NOTIFICATION sent"));
+    .unwrap_or_else(|| panic!("{kind} over {fam} frozen: no NOTIFICATION sent"));
     let PeerEventKind::Session(Action::Notification(n)) = n.kind else {
         unreachable!()
     };
-    assert_eq!((n.code(), n.subcode()), (4, 0), "{kind}: {n}");
+    assert_eq!((n.code(), n.subcode()), (4, 0), "{kind} over {fam}: {n}");
     d.thaw().unwrap();
-    established_event(&rt, &mut e, &format!("{kind} after SIGCONT"));
+    established_event(&rt, &mut e, &format!("{kind} over {fam} after SIGCONT"));
     d.wait_established(ours, UP).unwrap();
     assert!(h.status().established_count >= 2);
     rt.block_on(h.shutdown(Stop::default()));
-    eprintln!("{kind}: hold timer expired while frozen, session back after SIGCONT");
+    eprintln!("{kind} over {fam}: hold timer expired while frozen, session back after SIGCONT");
 }
 
 #[test]
@@ -507,88 +537,386 @@ fn frr_frozen_hold_timer() {
     frozen_peer(Kind::Frr);
 }
 
+#[test]
+fn gobgp_frozen_hold_timer() {
+    frozen_peer(Kind::GoBgp);
+}
+
 const SHUTDOWN_TEXT: &str = "interop: maintenance until 14:00";
 
-/// Our administrative shutdown with a communication, as the daemon shows
-/// it (`show`). The daemon is passive, so that it does not reconnect and
-/// replace its last error with a refused connection.
+/// Our administrative shutdown with a communication, over IPv4 and IPv6,
+/// as the daemon shows it: `check` returns what it found (the line or
+/// value naming it) or, while not (yet) shown, the output it looked at.
+/// The daemon is passive, so that it does not reconnect and replace its
+/// last error with a refused connection.
 fn shutdown_text<D: Daemon>(
     kind: Kind,
-    start: impl FnOnce(&Netns, &RouterConfig) -> Result<D, daemon::DaemonError>,
-    show: impl Fn(&D, IpAddr) -> String,
+    start: impl Fn(&Netns, &RouterConfig) -> Result<D, daemon::DaemonError>,
+    tweak: impl Fn(NeighborConfig) -> NeighborConfig,
+    check: impl Fn(&D, IpAddr) -> Result<String, String>,
 ) {
     if !daemon::interop_ready(&[kind]) {
         return;
     }
-    let rt = runtime();
-    let o = Options::default();
-    let ns = Netns::new().unwrap();
-    let link = Link::new(&ns, &Netns::root()).unwrap();
-    let (ours, theirs) = (IpAddr::V4(link.b.v4), IpAddr::V4(link.a.v4));
-    let mut cfg = RouterConfig::new(daemon_as(kind), link.a.v4);
-    cfg.neighbor(daemon_neighbor(ours, theirs, &o).passive());
-    let d = start(&ns, &cfg).unwrap_or_else(|e| panic!("{kind} did not start: {e}"));
-    let (h, mut e, _l) = our_peer(&rt, link.b.v4, kind, ours, theirs, &o);
-    established_event(&rt, &mut e, &format!("{kind}"));
-    d.wait_established(ours, UP).unwrap();
-    h.stop(Stop::administrative_shutdown(SHUTDOWN_TEXT))
+    for v4 in [true, false] {
+        let rt = runtime();
+        let fam = family_name(v4);
+        let o = Options::default();
+        let ns = Netns::new().unwrap();
+        let link = Link::new(&ns, &Netns::root()).unwrap();
+        let (ours, theirs) = (link.b.addr(v4), link.a.addr(v4));
+        let mut cfg = RouterConfig::new(daemon_as(kind), link.a.v4);
+        cfg.neighbor(tweak(daemon_neighbor(ours, theirs, &o).passive()));
+        let d = start(&ns, &cfg).unwrap_or_else(|e| panic!("{kind} did not start: {e}"));
+        let (h, mut e, _l) = our_peer(&rt, link.b.v4, kind, ours, theirs, &o);
+        established_event(&rt, &mut e, &format!("{kind} over {fam}"));
+        d.wait_established(ours, UP).unwrap();
+        h.stop(Stop::administrative_shutdown(SHUTDOWN_TEXT))
+            .unwrap();
+        let sent = wait_event(&rt, &mut e, Duration::from_secs(10), |e| {
+            matches!(&e.kind, PeerEventKind::Session(Action::Notification(n))
+                if n.direction == NotificationDirection::Sent)
+        })
         .unwrap();
-    let sent = wait_event(&rt, &mut e, Duration::from_secs(10), |e| {
-        matches!(&e.kind, PeerEventKind::Session(Action::Notification(n))
-            if n.direction == NotificationDirection::Sent)
-    })
-    .unwrap();
-    let PeerEventKind::Session(Action::Notification(n)) = sent.kind else {
-        unreachable!()
-    };
-    assert_eq!((n.code(), n.subcode()), (6, 2));
-    let t = testkit::wait::wait_until(Duration::from_secs(10), Duration::from_millis(300), || {
-        let out = show(&d, ours);
-        if out.contains(SHUTDOWN_TEXT) {
-            Ok(out)
-        } else {
-            Err(out)
+        let PeerEventKind::Session(Action::Notification(n)) = sent.kind else {
+            unreachable!()
+        };
+        // RFC 9003: Cease / Administrative Shutdown, data = length octet
+        // and the UTF-8 text.
+        assert_eq!((n.code(), n.subcode()), (6, 2));
+        let mut data = vec![u8::try_from(SHUTDOWN_TEXT.len()).unwrap()];
+        data.extend_from_slice(SHUTDOWN_TEXT.as_bytes());
+        assert_eq!(n.notification.data.as_ref(), data.as_slice());
+        let t =
+            testkit::wait::wait_until(Duration::from_secs(10), Duration::from_millis(300), || {
+                check(&d, ours)
+            });
+        match t {
+            Ok(found) => eprintln!("{kind} over {fam} shows: {found}"),
+            Err(t) => panic!(
+                "{kind} over {fam} does not show the shutdown {SHUTDOWN_TEXT:?}; last output:\n{}",
+                t.last.unwrap_or_default()
+            ),
         }
-    });
-    match t {
-        Ok(out) => {
-            let line = out
-                .lines()
-                .find(|l| l.contains(SHUTDOWN_TEXT))
-                .unwrap_or("");
-            eprintln!("{kind} shows: {}", line.trim());
-        }
-        Err(t) => panic!(
-            "{kind} does not show {SHUTDOWN_TEXT:?}; last output:\n{}",
-            t.last.unwrap_or_default()
-        ),
+        rt.block_on(h.shutdown(Stop::default()));
     }
-    rt.block_on(h.shutdown(Stop::default()));
+}
+
+/// The line of `out` containing `needle`, trimmed.
+fn line_with(out: &str, needle: &str) -> Option<String> {
+    out.lines()
+        .find(|l| l.contains(needle))
+        .map(|l| l.trim().to_string())
 }
 
 #[test]
 fn bird_shows_shutdown_communication() {
-    shutdown_text(Kind::Bird, Bird::start, |d, peer| {
-        d.birdc(&format!("show protocols all {}", bird::protocol_name(peer)))
-            .unwrap_or_else(|e| e.to_string())
-    });
+    shutdown_text(
+        Kind::Bird,
+        Bird::start,
+        |n| n,
+        |d, peer| {
+            let out = d
+                .birdc(&format!("show protocols all {}", bird::protocol_name(peer)))
+                .unwrap_or_else(|e| e.to_string());
+            // BIRD 2.0: the state line ends with "Received: Administrative
+            // shutdown", followed by "  Message: <text>".
+            let reason = line_with(&out, "Received: Administrative shutdown");
+            let message = line_with(&out, SHUTDOWN_TEXT).filter(|l| l.starts_with("Message:"));
+            match (reason, message) {
+                (Some(_), Some(m)) => Ok(format!("Received: Administrative shutdown; {m}")),
+                _ => Err(out),
+            }
+        },
+    );
 }
 
-/// FRR 8.4 prints the reason in `show bgp neighbors` ("Notification
-/// received (Cease/Administrative Shutdown)") and the communication itself
-/// only in the JSON form of the same command, as `lastShutdownDescription`.
+/// FRR 8.4's plain `show bgp neighbors` shows the reason only, in the
+/// "Last reset" line ("Notification received (Cease/Administrative
+/// Shutdown)"): its text form never prints a received Shutdown
+/// Communication. The text itself is in the JSON form of the same command
+/// (`lastShutdownDescription`) and, with `bgp log-neighbor-changes`, in
+/// its log (`%NOTIFICATION: received from neighbor ... 6/2 (Cease/
+/// Administrative Shutdown) "<text>"`). All three are checked.
 #[test]
 fn frr_shows_shutdown_communication() {
-    shutdown_text(Kind::Frr, Frr::start, |d, _| {
-        let text = d
-            .vtysh(&["show bgp neighbors"])
-            .unwrap_or_else(|e| e.to_string());
-        if !text.contains("Notification received (Cease/Administrative Shutdown)") {
-            return text;
+    shutdown_text(
+        Kind::Frr,
+        Frr::start,
+        |n| n.extra("bgp log-neighbor-changes"),
+        |d, peer| {
+            let plain = d
+                .vtysh(&[&format!("show bgp neighbors {peer}")])
+                .unwrap_or_else(|e| e.to_string());
+            let Some(reset) = line_with(
+                &plain,
+                "Notification received (Cease/Administrative Shutdown)",
+            )
+            .filter(|l| l.starts_with("Last reset")) else {
+                return Err(plain);
+            };
+            let json = d.neighbor_json(peer).map_err(|e| e.to_string())?;
+            let code = json.get("lastErrorCodeSubcode").and_then(|v| v.as_str());
+            let text = json.get("lastShutdownDescription").and_then(|v| v.as_str());
+            if code != Some("0602") || text != Some(SHUTDOWN_TEXT) {
+                return Err(format!("{plain}\n{json:?}"));
+            }
+            let log = d.log_tail(200);
+            let Some(logged) = line_with(&log, SHUTDOWN_TEXT)
+                .filter(|l| l.contains("received from neighbor") && l.contains("6/2"))
+            else {
+                return Err(format!("{plain}\n{log}"));
+            };
+            Ok(format!(
+                "{reset}; lastShutdownDescription {text:?}; log: {logged}"
+            ))
+        },
+    );
+}
+
+/// GoBGP 3.10's `gobgp neighbor ADDR` shows only the count of
+/// NOTIFICATIONs received; its log names the message with its code,
+/// subcode and the communication (`Communicated-Reason`).
+#[test]
+fn gobgp_shows_shutdown_communication() {
+    shutdown_text(
+        Kind::GoBgp,
+        GoBgp::start,
+        |n| n,
+        |d, _| {
+            let log = d.log_tail(200);
+            let want = format!("Communicated-Reason=\"{SHUTDOWN_TEXT}\"");
+            match line_with(&log, &want) {
+                Some(l) if l.contains("Code=6") && l.contains("Subcode=2") => Ok(l),
+                _ => Err(log),
+            }
+        },
+    );
+}
+
+/// One GTSM case: our peer with `ttl` on `listener` towards `theirs`;
+/// `up` says whether it must establish (then the daemon sees it
+/// Established too, and it is shut down) or must never.
+#[allow(clippy::too_many_arguments)]
+fn gtsm_case(
+    rt: &Runtime,
+    d: &dyn Daemon,
+    listener: &Listener,
+    kind: Kind,
+    ours: IpAddr,
+    theirs: IpAddr,
+    ttl: Ttl,
+    up: bool,
+    what: &str,
+) {
+    let o = Options {
+        ttl,
+        ..Options::default()
+    };
+    let router_id = match listener.local_addr().ip() {
+        IpAddr::V4(a) => a,
+        IpAddr::V6(_) => Ipv4Addr::new(198, 18, 255, 254),
+    };
+    let (h, mut e) = peer_on(rt, listener, router_id, kind, theirs, &o);
+    // Several connect retries of both sides (2 s each).
+    let mut seen = Vec::new();
+    let got = wait_event(rt, &mut e, Duration::from_secs(10), |e| {
+        seen.push(
+            format!("{:?}", e.kind)
+                .chars()
+                .take(200)
+                .collect::<String>(),
+        );
+        matches!(&e.kind, PeerEventKind::Session(Action::Established(_)))
+    })
+    .is_some();
+    if up {
+        assert!(got, "{what}: never Established");
+        d.wait_established(ours, UP)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+    } else {
+        assert!(!got, "{what}: Established");
+        assert_ne!(h.state(), State::Established, "{what}");
+        let theirs_state = d.session(ours).unwrap();
+        assert!(
+            !theirs_state.state.is_established(),
+            "{what}: the daemon has it Established: {theirs_state:?}; our events: {seen:#?}\n{}",
+            d.log_tail(40)
+        );
+    }
+    rt.block_on(h.shutdown(Stop::default()));
+    eprintln!(
+        "{what}: {}",
+        if up {
+            "established"
+        } else {
+            "never established"
         }
-        d.vtysh(&["show bgp neighbors json"])
-            .unwrap_or_else(|e| e.to_string())
-    });
+    );
+}
+
+/// The daemon's neighbor entry for GTSM with a peer `hops` away: 1 is the
+/// testkit's `ttl_security`; 2 is BIRD's `multihop 2` with `ttl security
+/// on` (minimum TTL 256 - 2), FRR's `ttl-security hops 2`.
+fn gtsm_neighbor(kind: Kind, hops: u8, n: NeighborConfig) -> NeighborConfig {
+    match (kind, hops) {
+        (_, 1) => n.ttl_security(),
+        (Kind::Bird, _) => n.multihop(hops).ttl_security(),
+        (_, _) => {
+            let line = format!("neighbor {} ttl-security hops {hops}", n.address);
+            n.extra(line)
+        }
+    }
+}
+
+/// GTSM (RFC 5082) with `kind`, over IPv4 and IPv6 transport:
+///
+/// 1. directly connected, GTSM on both sides: established; our peer
+///    without GTSM (TTL 1) is refused by the daemon, which shows that its
+///    check is on;
+/// 2. directly connected, the daemon sending with TTL 254 (multihop 254,
+///    no GTSM): our peer without GTSM establishes, with GTSM never;
+/// 3. the daemon one router further (a namespace forwarding between two
+///    links, TTL 255 arrives as 254), GTSM for 2 hops on both sides:
+///    established; ours for 1 hop (minimum TTL 255) never.
+fn gtsm(kind: Kind) {
+    if !daemon::interop_ready(&[kind]) {
+        return;
+    }
+    for v4 in [true, false] {
+        gtsm_over(kind, v4);
+    }
+}
+
+fn gtsm_over(kind: Kind, v4: bool) {
+    let rt = runtime();
+    let fam = family_name(v4);
+    let listen = |addr: IpAddr| {
+        let _guard = rt.enter();
+        Listener::bind(SocketAddr::new(addr, 179)).unwrap()
+    };
+    let o = Options::default();
+
+    // 1. Directly connected, the daemon with GTSM.
+    {
+        let (d, link, _ns) = one_session(kind, v4, &o, |n| n.ttl_security());
+        let (ours, theirs) = (link.b.addr(v4), link.a.addr(v4));
+        let l = listen(ours);
+        let what = format!("{kind} over {fam}, direct, GTSM on both sides");
+        gtsm_case(
+            &rt,
+            d.as_ref(),
+            &l,
+            kind,
+            ours,
+            theirs,
+            Ttl::Gtsm { hops: 1 },
+            true,
+            &what,
+        );
+        let what = format!("{kind} over {fam}, direct, GTSM on the daemon only");
+        gtsm_case(
+            &rt,
+            d.as_ref(),
+            &l,
+            kind,
+            ours,
+            theirs,
+            Ttl::Default,
+            false,
+            &what,
+        );
+    }
+
+    // 2. Directly connected, the daemon sending with TTL 254.
+    {
+        let (d, link, _ns) = one_session(kind, v4, &o, |n| n.multihop(254));
+        let (ours, theirs) = (link.b.addr(v4), link.a.addr(v4));
+        let l = listen(ours);
+        let what = format!("{kind} over {fam}, direct, daemon TTL 254, no GTSM");
+        gtsm_case(
+            &rt,
+            d.as_ref(),
+            &l,
+            kind,
+            ours,
+            theirs,
+            Ttl::Multihop(1),
+            true,
+            &what,
+        );
+        let what = format!("{kind} over {fam}, direct, daemon TTL 254, our GTSM");
+        gtsm_case(
+            &rt,
+            d.as_ref(),
+            &l,
+            kind,
+            ours,
+            theirs,
+            Ttl::Gtsm { hops: 1 },
+            false,
+            &what,
+        );
+    }
+
+    // 3. One router between: daemon -- router -- us (root namespace).
+    {
+        let dns = Netns::new().unwrap();
+        let rns = Netns::new().unwrap();
+        let inner = Link::new(&dns, &rns).unwrap();
+        let outer = Link::new(&rns, &Netns::root()).unwrap();
+        for key in ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"] {
+            let out = rns.exec(&["sysctl", "-qw", key]).unwrap();
+            assert!(out.status.success(), "sysctl {key}: {out:?}");
+        }
+        let (ours, theirs) = (outer.b.addr(v4), inner.a.addr(v4));
+        let host = |a: IpAddr| IpNet::from(a);
+        dns.add_route(host(ours), inner.b.addr(v4)).unwrap();
+        Netns::root()
+            .add_route(host(theirs), outer.a.addr(v4))
+            .unwrap();
+        let mut cfg = RouterConfig::new(daemon_as(kind), inner.a.v4);
+        cfg.neighbor(gtsm_neighbor(kind, 2, daemon_neighbor(ours, theirs, &o)));
+        let d = start_daemon(kind, &dns, &cfg);
+        let l = listen(ours);
+        let what = format!("{kind} over {fam}, one router between, GTSM for 2 hops");
+        gtsm_case(
+            &rt,
+            d.as_ref(),
+            &l,
+            kind,
+            ours,
+            theirs,
+            Ttl::Gtsm { hops: 2 },
+            true,
+            &what,
+        );
+        let what = format!("{kind} over {fam}, one router between, our GTSM for 1 hop");
+        gtsm_case(
+            &rt,
+            d.as_ref(),
+            &l,
+            kind,
+            ours,
+            theirs,
+            Ttl::Gtsm { hops: 1 },
+            false,
+            &what,
+        );
+        drop(d);
+        drop(outer);
+        drop(inner);
+    }
+}
+
+#[test]
+fn bird_gtsm() {
+    gtsm(Kind::Bird);
+}
+
+#[test]
+fn frr_gtsm() {
+    gtsm(Kind::Frr);
 }
 
 /// A simultaneous open with BIRD: while static neighbor entries with a
@@ -603,12 +931,21 @@ fn bird_simultaneous_open_resolves_to_one_session() {
     if !daemon::interop_ready(&[kind]) {
         return;
     }
+    for v4 in [true, false] {
+        simultaneous_open_over(kind, v4);
+    }
+}
+
+/// The simultaneous open with `kind` over IPv4 (`v4`) or IPv6 transport;
+/// for IPv6 the held-back entries are NDP neighbor entries.
+fn simultaneous_open_over(kind: Kind, v4: bool) {
+    let fam = family_name(v4);
     let rt = runtime();
     let o = Options::default();
     let ns = Netns::new().unwrap();
     let root = Netns::root();
     let link = Link::new(&ns, &root).unwrap();
-    let (ours, theirs) = (IpAddr::V4(link.b.v4), IpAddr::V4(link.a.v4));
+    let (ours, theirs) = (link.b.addr(v4), link.a.addr(v4));
     let (our_s, their_s) = (ours.to_string(), theirs.to_string());
     let hold = [
         (
@@ -683,7 +1020,7 @@ fn bird_simultaneous_open_resolves_to_one_session() {
             _ => {}
         }
     }
-    assert!(up, "never Established");
+    assert!(up, "{fam}: never Established");
     d.wait_established(ours, UP).unwrap();
     // Our retransmission at 15 s brings the second connection; let it be
     // resolved and closed, then count.
@@ -706,17 +1043,17 @@ fn bird_simultaneous_open_resolves_to_one_session() {
         .unwrap()
         .stdout;
     let open: Vec<&str> = ss.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(open.len(), 1, "one BGP connection left: {ss}");
+    assert_eq!(open.len(), 1, "{fam}: one BGP connection left: {ss}");
     assert_eq!(h.state(), State::Established);
-    assert_eq!(h.status().established_count, 1, "no reset");
+    assert_eq!(h.status().established_count, 1, "{fam}: no reset");
     eprintln!(
-        "bird simultaneous open: {connections} connections seen by us, {collisions} \
-         collision(s) resolved, one session left"
+        "bird simultaneous open over {fam}: {connections} connections seen by us, \
+         {collisions} collision(s) resolved, one session left"
     );
     assert!(
         connections >= 2,
-        "both sides connected ({connections} connections)"
+        "{fam}: both sides connected ({connections} connections)"
     );
-    assert!(collisions >= 1, "a collision was resolved");
+    assert!(collisions >= 1, "{fam}: a collision was resolved");
     rt.block_on(h.shutdown(Stop::default()));
 }
