@@ -231,6 +231,30 @@ impl Config {
                     "cannot be given with multihop",
                 ));
             }
+            if !p.add_path_paths.is_empty()
+                && !matches!(p.add_path, AddPathMode::Send | AddPathMode::Both)
+            {
+                return Err(ConfigError::message(
+                    key("add_path_paths"),
+                    "needs add_path = \"send\" or \"both\"",
+                ));
+            }
+            for f in p.add_path_paths.keys() {
+                if !p.families_or(&self.families).contains(f) {
+                    return Err(ConfigError::message(
+                        key("add_path_paths"),
+                        format!("{f} is not a family of this peer"),
+                    ));
+                }
+            }
+            if let Some(gr) = &p.graceful_restart
+                && gr.restart_time > 4095
+            {
+                return Err(ConfigError::message(
+                    Some(format!("peer[{i}].graceful_restart.restart_time")),
+                    "at most 4095",
+                ));
+            }
             for (what, names) in [("import", &p.import), ("export", &p.export)] {
                 for (j, n) in names.iter().enumerate() {
                     if set.get(n).is_none() {
@@ -424,6 +448,68 @@ pub enum AddPathMode {
     Both,
 }
 
+/// How many paths per prefix ADD-PATH sends in one family: `"all"` or
+/// the best N (a number from 1 to 255) in TOML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum AddPathPaths {
+    /// Every exportable path.
+    #[default]
+    All,
+    /// The best N exportable paths, in decision order.
+    Best(u8),
+}
+
+impl AddPathPaths {
+    /// bgp-rib's form.
+    pub fn to_rib(self) -> bgp_rib::export::AddPathSend {
+        match self {
+            AddPathPaths::All => bgp_rib::export::AddPathSend::All,
+            AddPathPaths::Best(n) => bgp_rib::export::AddPathSend::Best(n),
+        }
+    }
+}
+
+impl Serialize for AddPathPaths {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            AddPathPaths::All => s.serialize_str("all"),
+            AddPathPaths::Best(n) => s.serialize_u8(*n),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AddPathPaths {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = AddPathPaths;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"all\" or a number of paths from 1 to 255")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<AddPathPaths, E> {
+                if v == "all" {
+                    Ok(AddPathPaths::All)
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                }
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<AddPathPaths, E> {
+                match u8::try_from(v) {
+                    Ok(n) if n > 0 => Ok(AddPathPaths::Best(n)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Signed(v), &self)),
+                }
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<AddPathPaths, E> {
+                match u8::try_from(v) {
+                    Ok(n) if n > 0 => Ok(AddPathPaths::Best(n)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Unsigned(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Graceful restart (RFC 4724) of one peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -540,9 +626,14 @@ pub struct PeerConfig {
     /// Graceful restart (helper and announced restart time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub graceful_restart: Option<GracefulRestart>,
-    /// ADD-PATH directions.
+    /// ADD-PATH directions, in every family of the peer.
     #[serde(default)]
     pub add_path: AddPathMode,
+    /// With ADD-PATH send: how many paths per prefix each family sends
+    /// (`add_path_paths = { ipv4-unicast = 2 }`); a family not listed
+    /// sends every path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub add_path_paths: BTreeMap<Family, AddPathPaths>,
     /// Prefix limit per family.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_prefix: Option<MaxPrefix>,
@@ -613,6 +704,7 @@ impl PeerConfig {
             allow_own_as: 0,
             graceful_restart: None,
             add_path: AddPathMode::Off,
+            add_path_paths: BTreeMap::new(),
             max_prefix: None,
             import: Vec::new(),
             import_default: Verdict::Reject,
@@ -657,6 +749,88 @@ impl PeerConfig {
         self.route_reflector_client = true;
         self
     }
+    /// Sets the name shown in logs and status.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Uses another local AS on this session.
+    pub fn local_as(mut self, asn: u32) -> Self {
+        self.local_as = Some(asn);
+        self
+    }
+    /// Sets the keepalive interval (seconds; default a third of the hold
+    /// time).
+    pub fn keepalive_time(mut self, secs: u16) -> Self {
+        self.keepalive_time = Some(secs);
+        self
+    }
+    /// Sets the delay before a failed session is started again (seconds).
+    pub fn restart_delay(mut self, secs: u16) -> Self {
+        self.restart_delay = secs;
+        self
+    }
+    /// Sets the address families of this peer.
+    pub fn families(mut self, f: impl IntoIterator<Item = Family>) -> Self {
+        self.families = Some(f.into_iter().collect());
+        self
+    }
+    /// eBGP multihop: sends with this TTL.
+    pub fn multihop(mut self, ttl: u8) -> Self {
+        self.multihop = Some(ttl);
+        self
+    }
+    /// GTSM (RFC 5082): the peer may be at most `hops` hops away.
+    pub fn ttl_security(mut self, hops: u8) -> Self {
+        self.ttl_security = Some(hops);
+        self
+    }
+    /// Sets the NEXT_HOP handling on export.
+    pub fn next_hop_mode(mut self, mode: NextHopMode) -> Self {
+        self.next_hop = mode;
+        self
+    }
+    /// Accepts routes whose AS_PATH holds our AS up to `n` times.
+    pub fn allow_own_as(mut self, n: u8) -> Self {
+        self.allow_own_as = n;
+        self
+    }
+    /// Enables graceful restart with these settings.
+    pub fn graceful_restart(mut self, gr: GracefulRestart) -> Self {
+        self.graceful_restart = Some(gr);
+        self
+    }
+    /// Sets the ADD-PATH directions.
+    pub fn add_path(mut self, mode: AddPathMode) -> Self {
+        self.add_path = mode;
+        self
+    }
+    /// With ADD-PATH send: how many paths per prefix `family` sends.
+    pub fn add_path_paths(mut self, family: Family, paths: AddPathPaths) -> Self {
+        self.add_path_paths.insert(family, paths);
+        self
+    }
+    /// Sets the prefix limit.
+    pub fn max_prefix(mut self, m: MaxPrefix) -> Self {
+        self.max_prefix = Some(m);
+        self
+    }
+    /// Sets the verdict for routes no import policy decides.
+    pub fn import_default(mut self, v: Verdict) -> Self {
+        self.import_default = v;
+        self
+    }
+    /// Sets the verdict for routes no export policy decides.
+    pub fn export_default(mut self, v: Verdict) -> Self {
+        self.export_default = v;
+        self
+    }
+    /// Keeps the routes received before import policy (soft
+    /// reconfiguration inbound).
+    pub fn soft_reconfiguration_inbound(mut self) -> Self {
+        self.soft_reconfiguration_inbound = true;
+        self
+    }
     /// Sets the import policy chain.
     pub fn import<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
         self.import = names.into_iter().map(Into::into).collect();
@@ -676,7 +850,8 @@ impl PeerConfig {
     /// Whether going from `self` to `new` needs the session reset: a
     /// change of anything the OPEN, the TCP connection or the timers
     /// depend on. Policies, route reflection, next-hop handling,
-    /// allow-own-AS, max-prefix, the name and soft reconfiguration do not.
+    /// allow-own-AS, max-prefix, the ADD-PATH path counts, the name and
+    /// soft reconfiguration do not.
     pub fn needs_reset(&self, new: &PeerConfig) -> bool {
         let soft = |p: &PeerConfig| PeerConfig {
             name: None,
@@ -686,6 +861,7 @@ impl PeerConfig {
             ipv6_next_hop: None,
             allow_own_as: 0,
             max_prefix: None,
+            add_path_paths: BTreeMap::new(),
             import: Vec::new(),
             import_default: Verdict::Reject,
             export: Vec::new(),
@@ -1141,5 +1317,132 @@ mod tests {
             remote_as: 65003,
             ..a.clone()
         }));
+    }
+
+    /// Every peer option of the builder, given in TOML, is the same
+    /// configuration.
+    #[test]
+    fn every_peer_option_in_toml_and_builder() {
+        let t = format!(
+            r#"{BASE}
+[[peer]]
+address = "192.0.2.2"
+remote_as = 65002
+name = "transit"
+port = 1179
+local_address = "192.0.2.1"
+local_as = 65100
+passive = true
+password = "secret"
+hold_time = 30
+keepalive_time = 10
+connect_retry_time = 7
+restart_delay = 3
+families = ["ipv4-unicast"]
+multihop = 4
+route_reflector_client = true
+next_hop = "self"
+allow_own_as = 2
+add_path = "both"
+add_path_paths = {{ ipv4-unicast = 2 }}
+max_prefix = {{ limit = 100, warning_only = true }}
+import = ["p"]
+import_default = "accept"
+export = ["p"]
+export_default = "accept"
+soft_reconfiguration_inbound = true
+graceful_restart = {{ restart_time = 90, restarting = true }}
+
+[[peer]]
+address = "192.0.2.3"
+remote_as = 65003
+ttl_security = 1
+add_path = "send"
+add_path_paths = {{ ipv6-unicast = "all" }}
+
+[[policy]]
+name = "p"
+default = "accept"
+"#
+        );
+        let c = Config::from_toml(&t).unwrap();
+        let built = PeerConfig::new("192.0.2.2".parse().unwrap(), 65002)
+            .name("transit")
+            .port(1179)
+            .local_address("192.0.2.1".parse().unwrap())
+            .local_as(65100)
+            .passive()
+            .password("secret")
+            .hold_time(30)
+            .keepalive_time(10)
+            .connect_retry(7)
+            .restart_delay(3)
+            .families([Family::Ipv4Unicast])
+            .multihop(4)
+            .rr_client()
+            .next_hop_mode(NextHopMode::SelfAddress)
+            .allow_own_as(2)
+            .add_path(AddPathMode::Both)
+            .add_path_paths(Family::Ipv4Unicast, AddPathPaths::Best(2))
+            .max_prefix(MaxPrefix {
+                limit: 100,
+                warning_only: true,
+                restart_after: 0,
+            })
+            .import(["p"])
+            .import_default(Verdict::Accept)
+            .export(["p"])
+            .export_default(Verdict::Accept)
+            .soft_reconfiguration_inbound()
+            .graceful_restart(GracefulRestart {
+                restart_time: 90,
+                restarting: true,
+                ..GracefulRestart::default()
+            });
+        assert_eq!(c.peers[0], built);
+        let gtsm = PeerConfig::new("192.0.2.3".parse().unwrap(), 65003)
+            .ttl_security(1)
+            .add_path(AddPathMode::Send)
+            .add_path_paths(Family::Ipv6Unicast, AddPathPaths::All);
+        assert_eq!(c.peers[1], gtsm);
+        // And back.
+        assert_eq!(Config::from_toml(&c.to_toml().unwrap()).unwrap(), c);
+        // Path counts change without a reset, directions with one.
+        let all = built
+            .clone()
+            .add_path_paths(Family::Ipv4Unicast, AddPathPaths::All);
+        assert!(!built.needs_reset(&all));
+        assert!(built.needs_reset(&built.clone().add_path(AddPathMode::Receive)));
+    }
+
+    #[test]
+    fn add_path_paths_errors_are_located() {
+        let peer = "[[peer]]\naddress = \"192.0.2.2\"\nremote_as = 1\n";
+        // Not a count.
+        let t =
+            format!("{BASE}{peer}add_path = \"send\"\nadd_path_paths = {{ ipv4-unicast = 0 }}\n");
+        let e = Config::from_toml(&t).unwrap_err();
+        assert_eq!(e.line, Some(7), "{e}");
+        assert!(
+            e.key
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("peer[0].add_path_paths"),
+            "{e}"
+        );
+        // Without ADD-PATH send.
+        let t = format!(
+            "{BASE}{peer}add_path = \"receive\"\nadd_path_paths = {{ ipv4-unicast = 2 }}\n"
+        );
+        let e = Config::from_toml(&t).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("peer[0].add_path_paths"), "{e}");
+        assert_eq!(e.line, Some(7), "{e}");
+        // A family the peer does not have.
+        let t = format!(
+            "{BASE}{peer}families = [\"ipv4\"]\nadd_path = \"send\"\nadd_path_paths = {{ ipv6-unicast = 2 }}\n"
+        );
+        let e = Config::from_toml(&t).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("peer[0].add_path_paths"), "{e}");
+        assert!(e.message.contains("ipv6-unicast"), "{e}");
     }
 }

@@ -36,7 +36,7 @@ use bgp_rib::export::{
     AddPathSend, Exporter, LocalAddresses, LocalAs, Negotiated, NextHopMode as RibNextHop,
     PeerConfig as RibPeerConfig, PolicyRef, SpeakerConfig,
 };
-use bgp_rib::{AllReachable, BestChange, PeerId, Rib};
+use bgp_rib::{BestChange, PeerId, Rib};
 use bgp_wire::message::update::builder;
 use bgp_wire::nlri::Nlri;
 use bgp_wire::{AfiSafi, SessionContext, Update};
@@ -45,6 +45,7 @@ use ipnet::IpNet;
 use tokio::sync::mpsc;
 
 use crate::config::NextHopMode;
+use crate::resolver::Resolver;
 use crate::status::PeerShared;
 
 /// Messages a member may have pending beyond its initial table before it
@@ -88,6 +89,18 @@ pub(crate) struct ExportSettings {
     pub(crate) local_as: Option<u32>,
     pub(crate) allow_own_as: u8,
     pub(crate) policy: Option<PolicyRef>,
+    /// ADD-PATH send: the families that send fewer than every path.
+    pub(crate) add_path_paths: Vec<(AfiSafi, AddPathSend)>,
+}
+
+impl ExportSettings {
+    /// What ADD-PATH sends in a family where it was negotiated.
+    fn add_path_send(&self, family: AfiSafi) -> AddPathSend {
+        self.add_path_paths
+            .iter()
+            .find(|(f, _)| *f == family)
+            .map_or(AddPathSend::All, |(_, m)| *m)
+    }
 }
 
 impl ExportSettings {
@@ -167,6 +180,7 @@ pub(crate) struct ExportPeer {
 pub(crate) struct Export {
     ex: Exporter,
     peers: HashMap<IpAddr, ExportPeer>,
+    resolver: Resolver,
 }
 
 fn families_of(out: &[Nlri]) -> [Vec<Nlri>; 2] {
@@ -184,7 +198,7 @@ fn families_of(out: &[Nlri]) -> [Vec<Nlri>; 2] {
 impl Export {
     /// Propagation for this speaker; `local` is the RIB peer of the
     /// originated routes.
-    pub(crate) fn new(global: &Global, local: PeerId) -> Self {
+    pub(crate) fn new(global: &Global, local: PeerId, resolver: Resolver) -> Self {
         let mut ex = Exporter::new(global.speaker_config());
         ex.set_peer_config(
             local,
@@ -196,6 +210,7 @@ impl Export {
         Export {
             ex,
             peers: HashMap::new(),
+            resolver,
         }
     }
 
@@ -237,7 +252,7 @@ impl Export {
             add_path: s
                 .add_path_send
                 .iter()
-                .map(|f| (*f, AddPathSend::All))
+                .map(|f| (*f, p.settings.add_path_send(*f)))
                 .collect(),
             llgr: s.llgr,
         };
@@ -246,7 +261,7 @@ impl Export {
         let readback = negotiated.send_context().reversed();
         if let Err(e) = self
             .ex
-            .join(rib, s.rib_id, negotiated.clone(), &AllReachable)
+            .join(rib, s.rib_id, negotiated.clone(), &self.resolver)
         {
             tracing::warn!(peer = %key, error = %e, "cannot join an update group");
             return;
@@ -300,6 +315,9 @@ impl Export {
             || p.settings.allow_own_as != settings.allow_own_as;
         p.settings = settings;
         if let Some(o) = p.session.as_mut() {
+            for (f, m) in &mut o.negotiated.add_path {
+                *m = p.settings.add_path_send(*f);
+            }
             self.ex
                 .set_peer_config(o.s.rib_id, p.settings.rib_config(o.s.local));
             if o.lag.is_none() {
@@ -314,10 +332,10 @@ impl Export {
                     return;
                 }
             }
-            rejoin(&mut self.ex, o, rib, key);
+            rejoin(&mut self.ex, o, rib, key, &self.resolver);
         }
         if source_changed {
-            self.ex.reexport(rib, &AllReachable);
+            self.ex.reexport(rib, &self.resolver);
         }
         self.collect_all();
         self.count(key);
@@ -344,7 +362,7 @@ impl Export {
 
     /// Computes every group's changes and delivers them.
     pub(crate) fn flush(&mut self, rib: &Rib) {
-        self.ex.flush(rib, &AllReachable);
+        self.ex.flush(rib, &self.resolver);
         self.collect_all();
         let mut rejoin_keys = Vec::new();
         for (key, p) in &mut self.peers {
@@ -372,7 +390,7 @@ impl Export {
         };
         deliver(o);
         if o.lag.is_some() && o.pending.is_empty() {
-            rejoin(&mut self.ex, o, rib, key);
+            rejoin(&mut self.ex, o, rib, key, &self.resolver);
             deliver(o);
         }
         self.count(key);
@@ -442,9 +460,9 @@ fn held(ex: &Exporter, id: PeerId) -> Vec<Nlri> {
 
 /// A lagging (or reconfigured) member joins its group again: withdrawals
 /// of what it holds and the group does not, then the group's table.
-fn rejoin(ex: &mut Exporter, o: &mut OutSession, rib: &Rib, key: IpAddr) {
+fn rejoin(ex: &mut Exporter, o: &mut OutSession, rib: &Rib, key: IpAddr, resolver: &Resolver) {
     let before = o.lag.take().unwrap_or_default();
-    if let Err(e) = ex.join(rib, o.s.rib_id, o.negotiated.clone(), &AllReachable) {
+    if let Err(e) = ex.join(rib, o.s.rib_id, o.negotiated.clone(), resolver) {
         tracing::warn!(peer = %key, error = %e, "cannot rejoin an update group");
         return;
     }

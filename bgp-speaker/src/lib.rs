@@ -88,6 +88,7 @@
 pub mod config;
 pub mod export;
 pub mod peer_task;
+mod resolver;
 pub mod rib_task;
 mod speaker;
 pub mod status;
@@ -96,8 +97,8 @@ pub mod subscribe;
 use std::net::{IpAddr, SocketAddr};
 
 pub use config::{
-    AddPathMode, Config, ConfigError, DecisionSettings, Family, GracefulRestart, MaxPrefix,
-    NextHopMode, Originate, PeerConfig,
+    AddPathMode, AddPathPaths, Config, ConfigError, DecisionSettings, Family, GracefulRestart,
+    MaxPrefix, NextHopMode, Originate, PeerConfig,
 };
 pub use speaker::{PeerChange, ReloadReport, Speaker, SpeakerBuilder};
 pub use status::{
@@ -105,6 +106,8 @@ pub use status::{
     RoutePath, RouteSource,
 };
 pub use subscribe::Subscription;
+
+pub use bgp_rib::{AllReachable, NextHopResolver};
 
 /// Why a speaker operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -34,7 +34,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 use crate::SpeakerError;
-use crate::config::{AddPathMode, Family, MaxPrefix, PeerConfig};
+use crate::config::{AddPathMode, AddPathPaths, Family, MaxPrefix, PeerConfig};
 use crate::export::{ExportSettings, Global, Outbound};
 use crate::rib_task::{InItem, RibMsg, SessionUp};
 use crate::status::{LastError, NegotiatedSummary, PeerShared, bump};
@@ -71,6 +71,13 @@ impl PeerRuntime {
             local_as: self.config.local_as.filter(|a| *a != self.global.local_as),
             allow_own_as: self.config.allow_own_as,
             policy: self.export.clone(),
+            add_path_paths: self
+                .config
+                .add_path_paths
+                .iter()
+                .filter(|(_, m)| **m != AddPathPaths::All)
+                .map(|(f, m)| (f.afi_safi(), m.to_rib()))
+                .collect(),
         }
     }
 
@@ -321,12 +328,7 @@ impl PeerTask {
         let c = &shared.counters;
         match e.kind {
             PeerEventKind::Session(Action::UpdateReceived(u)) if self.active == Some(e.session) => {
-                bump(&c.updates_in, 1);
                 self.import_update(&u);
-                return;
-            }
-            PeerEventKind::Session(Action::EndOfRibReceived(_)) => {
-                bump(&c.updates_in, 1);
                 return;
             }
             _ => {}
@@ -340,6 +342,7 @@ impl PeerTask {
             }
             PeerEventKind::Rejected { .. } => {}
             PeerEventKind::ConnectFailed { error } => {
+                bump(&c.errors, 1);
                 tracing::debug!(%error, "connect failed");
             }
             PeerEventKind::ConnectionLost { error } => {
@@ -352,6 +355,7 @@ impl PeerTask {
                 tracing::debug!(closed, "connection collision");
             }
             PeerEventKind::SendFailed { error } => {
+                bump(&c.errors, 1);
                 tracing::debug!(%error, "send failed");
             }
             PeerEventKind::EncodeFailed { error } => {
@@ -363,17 +367,6 @@ impl PeerTask {
                 // reached Established speaks for the peer's routes.
                 let other = self.active.is_some_and(|id| id != e.session);
                 if other && !matches!(a, Action::Established(_)) {
-                    if let Action::Notification(r) = &a {
-                        let sent = r.direction == NotificationDirection::Sent;
-                        bump(
-                            if sent {
-                                &c.notifications_out
-                            } else {
-                                &c.notifications_in
-                            },
-                            1,
-                        );
-                    }
                     return;
                 }
                 self.on_action(e.session, a).await;
@@ -382,18 +375,14 @@ impl PeerTask {
     }
 
     async fn on_action(&mut self, session: u64, a: Action) {
-        let shared = Arc::clone(&self.shared);
-        let c = &shared.counters;
         match a {
             Action::StateChanged { from, to } => {
                 tracing::debug!(session, %from, %to, "state");
                 if to == State::OpenSent {
-                    bump(&c.opens_out, 1);
                     self.notified = false;
                 }
                 self.shared.lock().state = to;
             }
-            Action::OpenReceived(_) => bump(&c.opens_in, 1),
             Action::Established(n) => {
                 if self.session.is_some() {
                     // The other session of a collision took over.
@@ -409,14 +398,6 @@ impl PeerTask {
             }
             Action::Notification(r) => {
                 let sent = r.direction == NotificationDirection::Sent;
-                bump(
-                    if sent {
-                        &c.notifications_out
-                    } else {
-                        &c.notifications_in
-                    },
-                    1,
-                );
                 let text = r.notification.to_string();
                 tracing::info!(direction = %r.direction, notification = %text, "NOTIFICATION");
                 let comm = r.data.shutdown_communication().map(str::to_owned);
@@ -435,7 +416,6 @@ impl PeerTask {
                 s.end_of_rib.clear();
             }
             Action::RouteRefreshReceived(_) => {
-                bump(&c.route_refresh_in, 1);
                 self.send_rib(RibMsg::RefreshOut { key: self.key }).await;
             }
             Action::DeleteRoutes(families) => {
@@ -665,7 +645,6 @@ impl PeerTask {
             self.handle
                 .send_route_refresh(RouteRefresh::new(f))
                 .map_err(|_| SpeakerError::Stopped)?;
-            bump(&self.shared.counters.route_refresh_out, 1);
         }
         Ok(())
     }
@@ -875,7 +854,7 @@ async fn writer(
             shared.counters.updates_pending.store(0, Ordering::Relaxed);
         }
         match r {
-            Ok(()) => bump(&shared.counters.updates_out, 1),
+            Ok(()) => {}
             Err(SendUpdateError::NotEstablished(_)) => {
                 if handle.status().established_count != epoch {
                     // A later session: it gets its own table.
@@ -890,5 +869,100 @@ async fn writer(
         {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::config::{AddPathPaths, GracefulRestart, NextHopMode};
+    use bgp_rib::export::AddPathSend;
+
+    fn runtime(config: PeerConfig) -> PeerRuntime {
+        PeerRuntime {
+            families: config
+                .families
+                .clone()
+                .unwrap_or(vec![Family::Ipv4Unicast, Family::Ipv6Unicast]),
+            config,
+            import: None,
+            export: None,
+            global: Global {
+                router_id: "192.0.2.1".parse().unwrap(),
+                local_as: 65001,
+                cluster_id: "192.0.2.1".parse().unwrap(),
+            },
+        }
+    }
+
+    /// The session options of the builder reach the transport's
+    /// configuration, the propagation options the export settings.
+    #[test]
+    fn builder_options_reach_the_session() {
+        let p = PeerConfig::new("192.0.2.2".parse().unwrap(), 65002)
+            .port(1179)
+            .local_address("192.0.2.1".parse().unwrap())
+            .local_as(65100)
+            .passive()
+            .password("secret")
+            .hold_time(30)
+            .keepalive_time(10)
+            .connect_retry(7)
+            .restart_delay(3)
+            .families([Family::Ipv4Unicast])
+            .multihop(4)
+            .rr_client()
+            .next_hop_mode(NextHopMode::SelfAddress)
+            .allow_own_as(2)
+            .add_path(AddPathMode::Both)
+            .add_path_paths(Family::Ipv4Unicast, AddPathPaths::Best(3))
+            .graceful_restart(GracefulRestart {
+                restart_time: 90,
+                ..GracefulRestart::default()
+            });
+        let rt = runtime(p);
+        let t = rt.transport_config();
+        assert_eq!(t.remote, "192.0.2.2:1179".parse().unwrap());
+        assert_eq!(t.local, Some("192.0.2.1".parse().unwrap()));
+        assert!(t.passive);
+        assert_eq!(t.md5_key.as_deref(), Some(&b"secret"[..]));
+        assert_eq!(t.ttl, Ttl::Multihop(4));
+        assert_eq!(t.restart_delay, Some(Duration::from_secs(3)));
+        let s = &t.session;
+        assert_eq!((s.local_as, s.peer_as), (65100, 65002));
+        assert_eq!(s.hold_time, 30);
+        assert_eq!(s.keepalive_time, Some(Duration::from_secs(10)));
+        assert_eq!(s.connect_retry_time, Duration::from_secs(7));
+        assert_eq!(s.capabilities.families, vec![AfiSafi::IPV4_UNICAST]);
+        assert_eq!(
+            s.capabilities.add_path,
+            vec![AddPathFamily {
+                family: AfiSafi::IPV4_UNICAST,
+                send_receive: SendReceive::Both
+            }]
+        );
+        let gr = s.capabilities.graceful_restart.as_ref().unwrap();
+        assert_eq!(gr.restart_time, 90);
+        let e = rt.export_settings();
+        assert!(e.rr_client);
+        assert_eq!(e.next_hop, NextHopMode::SelfAddress);
+        assert_eq!(e.local_as, Some(65100));
+        assert_eq!(e.allow_own_as, 2);
+        assert_eq!(
+            e.add_path_paths,
+            vec![(AfiSafi::IPV4_UNICAST, AddPathSend::Best(3))]
+        );
+
+        // GTSM instead of multihop.
+        let g = runtime(PeerConfig::new("192.0.2.3".parse().unwrap(), 65001).ttl_security(1));
+        assert_eq!(g.transport_config().ttl, Ttl::Gtsm { hops: 1 });
+        assert!(
+            g.transport_config()
+                .session
+                .capabilities
+                .add_path
+                .is_empty()
+        );
     }
 }

@@ -11,8 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bgp_rib::{
-    AllReachable, BestChange, DecisionConfig, NextHop, PathFlags, PeerId, PeerInfo, PeerKind, Rib,
-    Route,
+    BestChange, DecisionConfig, NextHop, PathFlags, PeerId, PeerInfo, PeerKind, Rib, Route,
 };
 use bgp_wire::nlri::Nlri;
 use bgp_wire::{Afi, AfiSafi, PathAttributes, SessionContext};
@@ -22,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::MaxPrefix;
 use crate::export::{Export, ExportSettings, Global, Outbound, SessionOut};
 use crate::peer_task::PeerCmd;
+use crate::resolver::Resolver;
 use crate::status::{BestRoute, PathInfo, PeerShared, RouteInfo, RoutePath, RouteSource};
 use crate::subscribe::SubShared;
 
@@ -134,6 +134,8 @@ pub(crate) enum RibMsg {
     Subscribe(Arc<SubShared>, oneshot::Sender<()>),
     Query(Query),
     SetDecision(DecisionConfig),
+    /// The resolver's answers changed: every prefix is selected again.
+    Reresolve(oneshot::Sender<usize>),
     Stop(oneshot::Sender<()>),
 }
 
@@ -155,6 +157,7 @@ pub(crate) struct RibTask {
     export: Export,
     subs: Vec<Arc<SubShared>>,
     changes: Vec<BestChange>,
+    resolver: Resolver,
     rx: mpsc::Receiver<RibMsg>,
 }
 
@@ -166,6 +169,7 @@ impl RibTask {
     pub(crate) fn new(
         decision: DecisionConfig,
         global: Global,
+        resolver: Resolver,
         rx: mpsc::Receiver<RibMsg>,
     ) -> Result<Self, bgp_rib::RibError> {
         let mut rib = Rib::new(decision);
@@ -177,7 +181,8 @@ impl RibTask {
             local: true,
         })?;
         Ok(RibTask {
-            export: Export::new(&global, local_id),
+            export: Export::new(&global, local_id, resolver.clone()),
+            resolver,
             rib,
             local_id,
             peers: HashMap::new(),
@@ -242,7 +247,7 @@ impl RibTask {
             RibMsg::DeleteStale { key, families } => {
                 if let Some(id) = self.rib_id(key) {
                     if covers_unicast(&families) {
-                        self.rib.sweep_stale(id, &AllReachable, &mut self.changes);
+                        self.rib.sweep_stale(id, &self.resolver, &mut self.changes);
                     } else {
                         let stale = PathFlags::STALE.union(PathFlags::LLGR_STALE);
                         self.withdraw_where(id, &families, |r| r.flags.intersects(stale));
@@ -253,7 +258,7 @@ impl RibTask {
             RibMsg::RoutesStale { key, llgr } => {
                 if let Some(id) = self.rib_id(key) {
                     self.rib
-                        .mark_stale(id, llgr, &AllReachable, &mut self.changes);
+                        .mark_stale(id, llgr, &self.resolver, &mut self.changes);
                 }
             }
             RibMsg::DeleteRoutes { key, families } => {
@@ -312,7 +317,7 @@ impl RibTask {
                         &attrs,
                         nh,
                         [Nlri::new(prefix)],
-                        &AllReachable,
+                        &self.resolver,
                         &mut self.changes,
                     ) {
                         tracing::warn!(%prefix, error = %e, "cannot originate");
@@ -326,7 +331,7 @@ impl RibTask {
                 let n = self.rib.withdraw(
                     self.local_id,
                     prefixes.into_iter().map(Nlri::new),
-                    &AllReachable,
+                    &self.resolver,
                     &mut self.changes,
                 );
                 self.publish();
@@ -352,7 +357,16 @@ impl RibTask {
             }
             RibMsg::Query(q) => self.query(q),
             RibMsg::SetDecision(cfg) => {
-                self.rib.set_config(cfg, &AllReachable, &mut self.changes);
+                self.rib.set_config(cfg, &self.resolver, &mut self.changes);
+            }
+            RibMsg::Reresolve(done) => {
+                let before = self.changes.len();
+                self.rib.reevaluate(&self.resolver, &mut self.changes);
+                let n = self.changes.len() - before;
+                // Every prefix counts as touched: ADD-PATH groups, whose
+                // paths also depend on reachability, look at each.
+                self.publish();
+                let _ = done.send(n);
             }
             RibMsg::Stop(_) => {}
         }
@@ -416,7 +430,7 @@ impl RibTask {
                         &attrs,
                         next_hop,
                         nlri,
-                        &AllReachable,
+                        &self.resolver,
                         &mut self.changes,
                     ) {
                         tracing::warn!(peer = %key, error = %e, "routes not stored");
@@ -424,7 +438,7 @@ impl RibTask {
                 }
                 InItem::Withdraw(nlri) => {
                     self.rib
-                        .withdraw(id, nlri, &AllReachable, &mut self.changes);
+                        .withdraw(id, nlri, &self.resolver, &mut self.changes);
                 }
             }
         }
@@ -442,7 +456,7 @@ impl RibTask {
             .map(|(n, _)| n)
             .collect();
         self.rib
-            .withdraw(id, nlri, &AllReachable, &mut self.changes);
+            .withdraw(id, nlri, &self.resolver, &mut self.changes);
     }
 
     fn accepted(&self, key: IpAddr) {
@@ -489,7 +503,7 @@ impl RibTask {
         let Some(id) = p.rib_id.take() else {
             return;
         };
-        self.rib.peer_down(id, &AllReachable, &mut self.changes);
+        self.rib.peer_down(id, &self.resolver, &mut self.changes);
         // Changes are published now, while the id still maps to the peer.
         self.publish();
         if let Err(e) = self.rib.remove_peer(id) {
@@ -562,7 +576,7 @@ impl RibTask {
     fn query(&self, q: Query) {
         match q {
             Query::Route(prefix, tx) => {
-                let ex = self.rib.explain(&prefix, &AllReachable);
+                let ex = self.rib.explain(&prefix, &self.resolver);
                 let info = (!ex.is_empty()).then(|| RouteInfo {
                     prefix,
                     step: self.rib.selected(&prefix).map(|s| s.step),

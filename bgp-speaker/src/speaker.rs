@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use bgp_fsm::Stop;
 use bgp_fsm::transport::{Listener, PeerHandle};
+use bgp_rib::NextHopResolver;
 use bgp_rib::export::PolicyRef;
 use bgp_rib::policy::{Chain, Policy, PolicySet, Verdict};
 use bgp_wire::error::CeaseSubcode;
@@ -17,6 +18,7 @@ use crate::SpeakerError;
 use crate::config::{Config, DecisionSettings, Family, Originate, PeerConfig};
 use crate::export::Global;
 use crate::peer_task::{self, PeerCmd, PeerRuntime};
+use crate::resolver::Resolver;
 use crate::rib_task::{Query, RibMsg, RibTask};
 use crate::status::{BestRoute, PathInfo, PeerShared, PeerStatus, RouteInfo};
 use crate::subscribe::Subscription;
@@ -161,14 +163,38 @@ impl std::fmt::Debug for Speaker {
     }
 }
 
-/// Builds a [`Speaker`]: [`Speaker::builder`].
+/// Builds a [`Speaker`]: [`Speaker::builder`], or
+/// [`SpeakerBuilder::from_config`] to start from a configuration.
 #[derive(Debug, Clone)]
 pub struct SpeakerBuilder {
     config: Config,
     typed: HashMap<String, Arc<Policy>>,
+    resolver: Resolver,
 }
 
 impl SpeakerBuilder {
+    /// A builder holding this configuration (peers, routes and policies
+    /// included), to add what TOML cannot give: typed policies, a
+    /// resolver.
+    pub fn from_config(config: Config) -> Self {
+        SpeakerBuilder {
+            config,
+            typed: HashMap::new(),
+            resolver: Resolver::default(),
+        }
+    }
+    /// Resolves next hops with `resolver`: whether each is reachable and
+    /// at which IGP cost, as best-path selection (RFC 4271 9.1.2.2 (e), and
+    /// 9.1.2.1's unresolvable next hops) and ADD-PATH send use them. Tell
+    /// the speaker when its answers change with [`Speaker::reresolve`].
+    /// Without one, every next hop is reachable at cost 0. The unspecified
+    /// next hop of a route originated without one is never asked (it is
+    /// reachable at cost 0). It is called from the RIB task, often: it
+    /// should answer from memory, without blocking.
+    pub fn resolver(mut self, resolver: impl NextHopResolver + Send + Sync + 'static) -> Self {
+        self.resolver = Resolver::new(Arc::new(resolver));
+        self
+    }
     /// Adds an address (and port) to listen on; port 0 picks one.
     pub fn listen(mut self, addr: SocketAddr) -> Self {
         self.config.listen.push(addr);
@@ -216,27 +242,25 @@ impl SpeakerBuilder {
     /// Starts the speaker (inside a tokio runtime): binds the listeners,
     /// starts the RIB task and every peer.
     pub async fn start(self) -> Result<Speaker, SpeakerError> {
-        Speaker::start_with(self.config, self.typed).await
+        Speaker::start_with(self.config, self.typed, self.resolver).await
     }
 }
 
 impl Speaker {
     /// A builder for a speaker of `local_as` with this router ID.
     pub fn builder(local_as: u32, router_id: std::net::Ipv4Addr) -> SpeakerBuilder {
-        SpeakerBuilder {
-            config: Config::new(local_as, router_id),
-            typed: HashMap::new(),
-        }
+        SpeakerBuilder::from_config(Config::new(local_as, router_id))
     }
 
     /// Starts a speaker from a configuration (inside a tokio runtime).
     pub async fn from_config(config: Config) -> Result<Speaker, SpeakerError> {
-        Speaker::start_with(config, HashMap::new()).await
+        SpeakerBuilder::from_config(config).start().await
     }
 
     async fn start_with(
         config: Config,
         typed: HashMap<String, Arc<Policy>>,
+        resolver: Resolver,
     ) -> Result<Speaker, SpeakerError> {
         config.validate_with(&typed)?;
         let set = config
@@ -253,7 +277,7 @@ impl Speaker {
             listeners.push(Listener::bind(*a).map_err(|e| SpeakerError::Listen(*a, e))?);
         }
         let (rib_tx, rib_rx) = mpsc::channel(RIB_QUEUE);
-        let task = RibTask::new(config.decision.to_rib(), global, rib_rx)
+        let task = RibTask::new(config.decision.to_rib(), global, resolver, rib_rx)
             .map_err(|e| SpeakerError::Config(e.to_string()))?;
         let span = tracing::info_span!("rib", router_id = %config.router_id, asn = config.local_as);
         tokio::spawn(task.run().instrument(span));
@@ -537,6 +561,16 @@ impl Speaker {
         rx.await.map_err(|_| SpeakerError::Stopped)
     }
 
+    /// The resolver's answers changed (an IGP or kernel route change): every
+    /// prefix is selected again with them, subscribers get the changes and
+    /// peers the resulting UPDATEs. Returns how many prefixes' selection
+    /// changed.
+    pub async fn reresolve(&self) -> Result<usize, SpeakerError> {
+        let (tx, rx) = oneshot::channel();
+        self.rib(RibMsg::Reresolve(tx)).await?;
+        rx.await.map_err(|_| SpeakerError::Stopped)
+    }
+
     /// Subscribes to Loc-RIB best-path changes: the whole Loc-RIB first,
     /// then each change (coalesced per prefix when the subscriber is
     /// slow; see [`Subscription`]).
@@ -699,7 +733,7 @@ impl Speaker {
 }
 
 fn entry_status(e: &PeerEntry) -> PeerStatus {
-    let mut st = e.shared.status();
+    let mut st = e.shared.status(&e.handle.message_counts());
     let t = e.handle.status();
     st.state = t.state;
     if t.state != bgp_fsm::State::Established {

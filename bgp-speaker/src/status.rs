@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 use bgp_fsm::State;
+use bgp_fsm::transport::MessageCounts;
 use bgp_rib::{AttrSet, DecisionStep, NextHop, PathFlags};
 use bgp_wire::attribute::{Communities, LargeCommunities, Origin};
 use bgp_wire::{AfiSafi, AsPath, PathAttributes};
@@ -69,14 +70,19 @@ impl NegotiatedSummary {
 }
 
 /// Counters of one peer, since it was added (they survive session
-/// resets).
+/// resets; a change that resets the session through
+/// [`crate::Speaker::update_peer`] starts a new peer and new counters).
+///
+/// The message counters are the transport's: every message on the
+/// peer's connections, counted once framed (received) or encoded
+/// (sent), collisions' second connections included.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PeerCounters {
     /// OPENs received.
     pub opens_in: u64,
-    /// OPENs sent (sessions that reached OpenSent).
+    /// OPENs sent.
     pub opens_out: u64,
-    /// UPDATEs received (End-of-RIB markers included).
+    /// UPDATEs received (End-of-RIB markers and malformed ones included).
     pub updates_in: u64,
     /// UPDATEs sent (End-of-RIB markers included).
     pub updates_out: u64,
@@ -84,6 +90,10 @@ pub struct PeerCounters {
     pub notifications_in: u64,
     /// NOTIFICATIONs sent.
     pub notifications_out: u64,
+    /// KEEPALIVEs received.
+    pub keepalives_in: u64,
+    /// KEEPALIVEs sent.
+    pub keepalives_out: u64,
     /// ROUTE-REFRESHes received.
     pub route_refresh_in: u64,
     /// ROUTE-REFRESHes sent.
@@ -106,20 +116,14 @@ pub struct PeerCounters {
     /// How many times the peer lagged so far behind that it left its
     /// update group until it caught up.
     pub lagged: u64,
-    /// Errors: malformed UPDATEs, send failures, connection failures.
+    /// Errors: malformed UPDATEs (and announcements without a usable next
+    /// hop), messages that could not be encoded or sent, failed connection
+    /// attempts and connections lost without a NOTIFICATION.
     pub errors: u64,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct AtomicCounters {
-    pub(crate) opens_in: AtomicU64,
-    pub(crate) opens_out: AtomicU64,
-    pub(crate) updates_in: AtomicU64,
-    pub(crate) updates_out: AtomicU64,
-    pub(crate) notifications_in: AtomicU64,
-    pub(crate) notifications_out: AtomicU64,
-    pub(crate) route_refresh_in: AtomicU64,
-    pub(crate) route_refresh_out: AtomicU64,
     pub(crate) prefixes_received: AtomicU64,
     pub(crate) prefixes_withdrawn: AtomicU64,
     pub(crate) prefixes_rejected: AtomicU64,
@@ -136,17 +140,19 @@ pub(crate) fn bump(c: &AtomicU64, n: u64) {
 }
 
 impl AtomicCounters {
-    fn snapshot(&self) -> PeerCounters {
+    fn snapshot(&self, m: &MessageCounts) -> PeerCounters {
         let l = |c: &AtomicU64| c.load(Ordering::Relaxed);
         PeerCounters {
-            opens_in: l(&self.opens_in),
-            opens_out: l(&self.opens_out),
-            updates_in: l(&self.updates_in),
-            updates_out: l(&self.updates_out),
-            notifications_in: l(&self.notifications_in),
-            notifications_out: l(&self.notifications_out),
-            route_refresh_in: l(&self.route_refresh_in),
-            route_refresh_out: l(&self.route_refresh_out),
+            opens_in: m.opens_in,
+            opens_out: m.opens_out,
+            updates_in: m.updates_in,
+            updates_out: m.updates_out,
+            notifications_in: m.notifications_in,
+            notifications_out: m.notifications_out,
+            keepalives_in: m.keepalives_in,
+            keepalives_out: m.keepalives_out,
+            route_refresh_in: m.route_refreshes_in,
+            route_refresh_out: m.route_refreshes_out,
             prefixes_received: l(&self.prefixes_received),
             prefixes_withdrawn: l(&self.prefixes_withdrawn),
             prefixes_rejected: l(&self.prefixes_rejected),
@@ -255,7 +261,8 @@ impl PeerShared {
         self.snapshot.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn status(&self) -> PeerStatus {
+    /// The status, with the transport's message counts.
+    pub(crate) fn status(&self, messages: &MessageCounts) -> PeerStatus {
         let s = self.lock().clone();
         PeerStatus {
             address: s.address,
@@ -267,7 +274,7 @@ impl PeerShared {
             established_count: s.established_count,
             connection: s.connection,
             negotiated: s.negotiated,
-            counters: self.counters.snapshot(),
+            counters: self.counters.snapshot(messages),
             last_error: s.last_error,
             max_prefix_exceeded: s.max_prefix_exceeded,
             end_of_rib: s.end_of_rib,

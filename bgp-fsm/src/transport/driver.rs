@@ -7,6 +7,7 @@ use std::future::{Future, poll_fn};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -28,7 +29,9 @@ use crate::state::State;
 use crate::timers::{Instant, Jitter, Timer};
 
 use super::listener::{Incoming, Registration, reject};
-use super::peer::{Control, Outbound, PeerConfig, PeerError, PeerEvent, PeerEventKind, PeerStatus};
+use super::peer::{
+    Control, MessageCounters, Outbound, PeerConfig, PeerError, PeerEvent, PeerEventKind, PeerStatus,
+};
 use super::socket::{self, SocketOptions};
 
 /// How much is read from a socket at a time.
@@ -289,6 +292,7 @@ pub(crate) struct Driver {
     restart_at: Option<Instant>,
     established_count: u64,
     shutdown: Option<(oneshot::Sender<()>, tokio::time::Instant)>,
+    counters: Arc<MessageCounters>,
 }
 
 impl Driver {
@@ -299,6 +303,7 @@ impl Driver {
         updates: mpsc::Receiver<(u64, Outbound)>,
         events: mpsc::Sender<PeerEvent>,
         status: watch::Sender<PeerStatus>,
+        counters: Arc<MessageCounters>,
     ) -> Result<Self, PeerError> {
         let origin = tokio::time::Instant::now();
         let opts = config.socket_options();
@@ -332,6 +337,7 @@ impl Driver {
             restart_at: None,
             established_count: 0,
             shutdown: None,
+            counters,
         })
     }
 
@@ -746,6 +752,7 @@ impl Driver {
     /// buffer, each with the codec context as it is after the message
     /// before.
     fn process_frames(&mut self, id: u64) {
+        let counters = Arc::clone(&self.counters);
         loop {
             let now = self.now();
             let Some(slot) = self.slot(id) else {
@@ -760,7 +767,10 @@ impl Driver {
             let ctx = slot.session.codec_context();
             let decoded = match frame(&mut conn.rbuf, &ctx) {
                 Ok(None) => return,
-                Ok(Some((header, body))) => Message::decode(&header, body, &ctx),
+                Ok(Some((header, body))) => {
+                    counters.count(header.message_type, false);
+                    Message::decode(&header, body, &ctx)
+                }
                 Err(e) => Err(e),
             };
             match decoded {
@@ -840,6 +850,7 @@ impl Driver {
     /// Performs `id`'s pending actions, in order.
     fn perform(&mut self, id: u64) {
         let is_main = self.main.id == id;
+        let counters = Arc::clone(&self.counters);
         loop {
             let Some(slot) = self.slot(id) else {
                 return;
@@ -869,13 +880,14 @@ impl Driver {
                 Action::Send(msg) => {
                     let ctx = slot.session.codec_context();
                     if let Some(conn) = slot.conn.as_mut() {
-                        if let Err(e) = msg.encode(&ctx, &mut conn.wbuf) {
-                            self.emit(
+                        match msg.encode(&ctx, &mut conn.wbuf) {
+                            Ok(()) => counters.count(msg.message_type(), true),
+                            Err(e) => self.emit(
                                 id,
                                 PeerEventKind::EncodeFailed {
                                     error: e.to_string(),
                                 },
-                            );
+                            ),
                         }
                     }
                 }
@@ -999,8 +1011,17 @@ mod tests {
             established_count: 0,
             connection: None,
         });
-        let mut driver =
-            Driver::new(config, None, control_rx, updates_rx, events_tx, status_tx).unwrap();
+        let counters = Arc::new(MessageCounters::default());
+        let mut driver = Driver::new(
+            config,
+            None,
+            control_rx,
+            updates_rx,
+            events_tx,
+            status_tx,
+            Arc::clone(&counters),
+        )
+        .unwrap();
         control_tx.send(Control::Start).unwrap();
 
         // The peer: reads our OPEN, answers with its OPEN and a KEEPALIVE
@@ -1065,6 +1086,21 @@ mod tests {
         while let Ok(e) = events_rx.try_recv() {
             assert!(!matches!(e.kind, PeerEventKind::SendFailed { .. }), "{e:?}");
         }
+        // Every message counted by type: the peer's OPEN and KEEPALIVE in;
+        // our OPEN, the KEEPALIVE answering the peer's OPEN and the
+        // End-of-RIB (an UPDATE) out.
+        let c = counters.snapshot();
+        assert_eq!(
+            (c.opens_in, c.keepalives_in, c.updates_in),
+            (1, 1, 0),
+            "{c:?}"
+        );
+        assert_eq!(
+            (c.opens_out, c.keepalives_out, c.updates_out),
+            (1, 1, 1),
+            "{c:?}"
+        );
+        assert_eq!(c.notifications_in + c.notifications_out, 0, "{c:?}");
         let _s = peer.await.unwrap();
     }
 }

@@ -122,7 +122,7 @@ pub mod sockopt;
 
 pub use listener::Listener;
 pub use peer::{
-    Closed, Peer, PeerConfig, PeerError, PeerEvent, PeerEventKind, PeerEvents, PeerHandle,
-    PeerStatus, SendUpdateError,
+    Closed, MessageCounts, Peer, PeerConfig, PeerError, PeerEvent, PeerEventKind, PeerEvents,
+    PeerHandle, PeerStatus, SendUpdateError,
 };
 pub use socket::Ttl;

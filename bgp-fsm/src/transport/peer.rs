@@ -3,8 +3,11 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use bgp_wire::message::header::MessageType;
 use bgp_wire::{AfiSafi, DecodeError, RouteRefresh, Update};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -140,6 +143,73 @@ pub struct PeerStatus {
     pub connection: Option<(SocketAddr, SocketAddr)>,
 }
 
+/// How many messages of each type the peer's connections carried since it
+/// was spawned: every session, those a collision closed included. A
+/// received message counts once framed (one that then fails to decode
+/// too); a sent one once encoded into the connection's buffer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MessageCounts {
+    /// OPENs received.
+    pub opens_in: u64,
+    /// OPENs sent.
+    pub opens_out: u64,
+    /// UPDATEs received (End-of-RIB markers included).
+    pub updates_in: u64,
+    /// UPDATEs sent (End-of-RIB markers included).
+    pub updates_out: u64,
+    /// NOTIFICATIONs received.
+    pub notifications_in: u64,
+    /// NOTIFICATIONs sent.
+    pub notifications_out: u64,
+    /// KEEPALIVEs received.
+    pub keepalives_in: u64,
+    /// KEEPALIVEs sent.
+    pub keepalives_out: u64,
+    /// ROUTE-REFRESHes received.
+    pub route_refreshes_in: u64,
+    /// ROUTE-REFRESHes sent.
+    pub route_refreshes_out: u64,
+}
+
+/// The driver's counters behind [`MessageCounts`], shared with the handle.
+#[derive(Debug, Default)]
+pub(crate) struct MessageCounters {
+    received: [AtomicU64; 5],
+    sent: [AtomicU64; 5],
+}
+
+impl MessageCounters {
+    /// Counts one message of type `t`, received or sent.
+    pub(crate) fn count(&self, t: MessageType, sent: bool) {
+        let i = usize::from(t.to_u8().saturating_sub(1));
+        let side = if sent { &self.sent } else { &self.received };
+        if let Some(c) = side.get(i) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> MessageCounts {
+        let r = |i: usize| {
+            self.received
+                .get(i)
+                .map_or(0, |c| c.load(Ordering::Relaxed))
+        };
+        let s = |i: usize| self.sent.get(i).map_or(0, |c| c.load(Ordering::Relaxed));
+        MessageCounts {
+            opens_in: r(0),
+            opens_out: s(0),
+            updates_in: r(1),
+            updates_out: s(1),
+            notifications_in: r(2),
+            notifications_out: s(2),
+            keepalives_in: r(3),
+            keepalives_out: s(3),
+            route_refreshes_in: r(4),
+            route_refreshes_out: s(4),
+        }
+    }
+}
+
 /// Something a peer's driver reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PeerEvent {
@@ -255,6 +325,7 @@ pub struct PeerHandle {
     control: mpsc::UnboundedSender<Control>,
     updates: mpsc::Sender<(u64, Outbound)>,
     status: watch::Receiver<PeerStatus>,
+    counters: Arc<MessageCounters>,
 }
 
 /// One peer: a session (two during a collision) driven over TCP by a tokio
@@ -293,6 +364,7 @@ impl Peer {
             established_count: 0,
             connection: None,
         });
+        let counters = Arc::new(MessageCounters::default());
         let driver = Driver::new(
             config,
             registration,
@@ -300,6 +372,7 @@ impl Peer {
             update_rx,
             event_tx,
             status_tx,
+            Arc::clone(&counters),
         )?;
         tokio::spawn(driver.run());
         Ok((
@@ -307,6 +380,7 @@ impl Peer {
                 control: control_tx,
                 updates: update_tx,
                 status: status_rx,
+                counters,
             },
             PeerEvents { rx: event_rx },
         ))
@@ -374,6 +448,11 @@ impl PeerHandle {
     /// ([`Session::initial_updates_sent`]).
     pub async fn initial_updates_sent(&self, family: AfiSafi) -> Result<(), SendUpdateError> {
         self.outbound(Outbound::EndOfRib(family)).await
+    }
+
+    /// The messages of each type sent and received so far.
+    pub fn message_counts(&self) -> MessageCounts {
+        self.counters.snapshot()
     }
 
     /// The current status.
