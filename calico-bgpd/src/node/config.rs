@@ -25,6 +25,11 @@
 //! [calico.watch]
 //! poll_interval = 10            # seconds between checks of the directories besides inotify
 //! debounce_ms = 200             # wait for a burst of file changes to end
+//!
+//! [calico.control]
+//! enabled = true                               # BIRD-compatible control sockets
+//! ipv4 = "/var/run/calico/bird.ctl"            # what calico-node's checks read
+//! ipv6 = "/var/run/calico/bird6.ctl"
 //! ```
 //!
 //! `[calico.timers]` (optional) overrides the session timers of Calico's
@@ -82,6 +87,9 @@ pub struct CalicoSection {
     /// Session timer overrides.
     #[serde(default)]
     pub timers: TimerOverrides,
+    /// The BIRD-compatible control sockets.
+    #[serde(default)]
+    pub control: ControlSettings,
     /// Close the sessions with Cease / Administrative Shutdown on SIGTERM.
     /// Off by default: the process then exits as BIRD under calico-node
     /// is stopped, its peers keep its routes for the graceful-restart time
@@ -170,6 +178,30 @@ impl Default for WatchSettings {
         WatchSettings {
             poll_interval: 10,
             debounce_ms: 200,
+        }
+    }
+}
+
+/// `[calico.control]`: the control sockets calico-node's health checks,
+/// `calicoctl node status` and its status reporter read
+/// ([`crate::birdctl`]), one per family run.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ControlSettings {
+    /// Serve the sockets.
+    pub enabled: bool,
+    /// The IPv4 socket (`bird.ctl`).
+    pub ipv4: PathBuf,
+    /// The IPv6 socket (`bird6.ctl`).
+    pub ipv6: PathBuf,
+}
+
+impl Default for ControlSettings {
+    fn default() -> Self {
+        ControlSettings {
+            enabled: true,
+            ipv4: PathBuf::from(crate::birdctl::CALICO_V4_SOCKET),
+            ipv6: PathBuf::from(crate::birdctl::CALICO_V6_SOCKET),
         }
     }
 }
@@ -305,6 +337,13 @@ mod tests {
         assert_eq!(c.fib.tunnel_device, "tunl0");
         assert_eq!(c.max_paths, 16);
         assert_eq!(c.secrets_namespace, "kube-system");
+        assert!(c.control.enabled);
+        assert_eq!(c.control.ipv4, PathBuf::from("/var/run/calico/bird.ctl"));
+        let c = parse(
+            "[calico]\nnode_name = \"a\"\nresources = \"/r\"\n[calico.control]\nipv6 = \"/x/b6.ctl\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.control.ipv6, PathBuf::from("/x/b6.ctl"));
         assert!(is_calico_mode("[calico]\nnode_name = \"a\"\n"));
         assert!(!is_calico_mode("router_id = \"192.0.2.1\"\n"));
     }

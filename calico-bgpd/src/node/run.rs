@@ -15,6 +15,7 @@ use super::config::CalicoSection;
 use super::kernel::{Composer, learned_hops};
 use super::speaker::{KernelFacts, speaker_config};
 use super::watch::DirWatch;
+use crate::birdctl::{ControlSocket, ControlSocketHandle, Families, SocketConfig, SpeakerSource};
 use crate::calico::NodePlan;
 use crate::calico::loader::{Loader, Reload};
 use crate::calico::secrets::{NoSecrets, SecretSource, SecretsDir};
@@ -96,6 +97,58 @@ struct Daemon {
     generation: u64,
     started: Instant,
     recovery: [Recovery; 2],
+    control: Option<ControlSockets>,
+}
+
+/// The BIRD-compatible control sockets over the running speaker.
+struct ControlSockets {
+    source: Arc<SpeakerSource>,
+    handles: Vec<ControlSocketHandle>,
+}
+
+impl ControlSockets {
+    /// Binds the sockets of the families the section runs; one that cannot
+    /// be bound is logged and left out (calico-node's checks then report
+    /// the daemon not ready).
+    fn serve(section: &CalicoSection, speaker: &Speaker, recovering: bool) -> Option<Self> {
+        if !section.control.enabled {
+            return None;
+        }
+        let mut source = SpeakerSource::new(speaker.clone());
+        if recovering {
+            source =
+                source.with_graceful_restart_recovery(Duration::from_secs(section.fib.sync_after));
+        }
+        let source = Arc::new(source);
+        let mut handles = Vec::new();
+        let sockets = [
+            (section.ipv4, &section.control.ipv4, Families::Ipv4),
+            (section.ipv6, &section.control.ipv6, Families::Ipv6),
+        ];
+        for (on, path, families) in sockets {
+            if !on {
+                continue;
+            }
+            match ControlSocket::bind(SocketConfig::new(path.clone(), families), source.clone()) {
+                Ok(s) => {
+                    tracing::info!(path = %path.display(), "control socket ready");
+                    handles.push(s.spawn());
+                }
+                Err(e) => {
+                    tracing::error!(path = %path.display(), "cannot serve the control socket: {e}")
+                }
+            }
+        }
+        Some(ControlSockets { source, handles })
+    }
+
+    /// Stops serving and removes the socket files.
+    async fn shutdown(self) -> Arc<SpeakerSource> {
+        for h in self.handles {
+            h.shutdown().await;
+        }
+        self.source
+    }
 }
 
 fn family_of(a: &IpAddr) -> AfiSafi {
@@ -195,6 +248,7 @@ pub async fn run(
     let config = speaker_config(&plan, &section, &facts);
     let speaker = Speaker::from_config(config.clone()).await?;
     let (feed_tx, mut feed_rx) = mpsc::channel(4);
+    let control_sockets = ControlSockets::serve(&section, &speaker, fib.is_some());
     let mut d = Daemon {
         section,
         plan,
@@ -220,6 +274,7 @@ pub async fn run(
                 done: false,
             },
         ],
+        control: control_sockets,
     };
     d.follow().await?;
     d.log_started();
@@ -390,6 +445,9 @@ impl Daemon {
                         withdrawn = report.withdrawn,
                         "speaker reconfigured"
                     );
+                    if let Some(c) = &self.control {
+                        c.source.reconfigured();
+                    }
                     self.config = config;
                 }
                 Err(SpeakerError::RestartRequired(what)) => {
@@ -409,7 +467,11 @@ impl Daemon {
         self.speaker
             .shutdown("calico-bgpd: router id, AS, listen port or cluster id changed")
             .await;
+        if let Some(c) = self.control.take() {
+            drop(c.shutdown().await);
+        }
         self.speaker = Speaker::from_config(config.clone()).await?;
+        self.control = ControlSockets::serve(&self.section, &self.speaker, self.fib.is_some());
         self.config = config;
         // What the old speaker had learned is reconciled as after a start.
         self.started = Instant::now();
@@ -484,10 +546,22 @@ impl Daemon {
                 x.done = true;
             }
         }
+        if self.recovery.iter().all(|r| r.done)
+            && let Some(c) = &self.control
+        {
+            c.source.finish_recovery();
+        }
     }
 
-    async fn stop(self) {
+    async fn stop(mut self) {
+        // The control sockets first: their files go, and their tasks let go
+        // of the speaker.
+        let source = match self.control.take() {
+            Some(c) => Some(c.shutdown().await),
+            None => None,
+        };
         if self.section.shutdown_notification {
+            drop(source);
             tracing::info!("stopping: Cease / Administrative Shutdown to every peer");
             let _ = tokio::time::timeout(STOP_WAIT, self.speaker.shutdown("calico-bgpd stopping"))
                 .await;
@@ -496,7 +570,9 @@ impl Daemon {
                 "stopping without NOTIFICATION: peers keep our routes for the graceful-restart time"
             );
             // The sessions' sockets close with the process; dropping the
-            // speaker here would send Cease to every peer.
+            // speaker (or the control sockets' handle on it) here would
+            // send Cease to every peer.
+            std::mem::forget(source);
             std::mem::forget(self.speaker);
         }
         if let Some(f) = self.fib {

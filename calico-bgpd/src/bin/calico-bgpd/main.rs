@@ -4,6 +4,9 @@
 //!   daemon from a TOML file ([`daemon`]): SIGHUP reloads the file,
 //!   SIGTERM and SIGINT stop it with Cease / Administrative Shutdown to
 //!   every peer. `--check` only validates the file.
+//! - With a `[calico]` table in the file, the same command runs Calico
+//!   mode ([`calico_mode`]): the node's sessions, routes and kernel routes
+//!   from Calico's resources, in place of confd, BIRD and BIRD6.
 //! - `calico-bgpd demo` starts a small topology of speakers on loopback
 //!   addresses in this one process, prints each one's sessions and
 //!   Loc-RIB once converged, and exits ([`demo`]).
@@ -14,6 +17,7 @@
 //! Logs go to stderr through `tracing`, filtered by `RUST_LOG` (default
 //! `info` for the daemon, `warn` for the demo).
 
+mod calico_mode;
 mod daemon;
 mod demo;
 mod fib_section;
@@ -40,6 +44,11 @@ use tracing_subscriber::EnvFilter;
         closes every session with Cease / Administrative Shutdown and exits. \
         A file that does not parse is reported with its line and key; on reload, \
         the running configuration stays.\n\n\
+        With a [calico] table in the file, runs in Calico mode instead: the node's \
+        sessions, routes and kernel routes computed from Calico's resources (BGPConfiguration, \
+        BGPPeer, BGPFilter, Node, IPPool, block affinities) in a directory, in place of \
+        confd, BIRD and BIRD6, with BIRD-compatible control sockets for calico-node's \
+        health checks.\n\n\
         `calico-bgpd demo` runs a small topology on loopback addresses and prints it.\n\n\
         Logs go to stderr; RUST_LOG filters them (for example RUST_LOG=debug).",
     args_conflicts_with_subcommands = true,
@@ -94,10 +103,22 @@ fn main() -> ExitCode {
             run(|rt| rt.block_on(demo::run(args)))
         }
         (Some(Command::Health(args)), _) => run(|rt| rt.block_on(health::run(args))),
-        (None, Some(path)) if cli.check => daemon::check(&path),
         (None, Some(path)) => {
-            init_logs("info");
-            run(|rt| rt.block_on(daemon::run(path)))
+            // A file that cannot be read is the general mode's to report.
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let calico = calico_bgpd::node::config::is_calico_mode(&text);
+            match (calico, cli.check) {
+                (true, true) => calico_mode::check(&path, &text),
+                (true, false) => {
+                    init_logs("info");
+                    run(|rt| rt.block_on(calico_mode::run(&path, &text)))
+                }
+                (false, true) => daemon::check(&path),
+                (false, false) => {
+                    init_logs("info");
+                    run(|rt| rt.block_on(daemon::run(path)))
+                }
+            }
         }
         (None, None) => {
             // arg_required_else_help covers no arguments at all; this is
