@@ -349,6 +349,19 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_parses_to_the_defaults() {
+        let text = include_str!("../../examples/calico-node.toml");
+        assert!(is_calico_mode(text));
+        let c = parse(text).unwrap();
+        let d = parse("[calico]\nnode_name = \"node-1\"\nresources = \"/etc/calico/resources\"\n")
+            .unwrap();
+        assert_eq!(c.fib, d.fib);
+        assert_eq!(c.watch, d.watch);
+        assert_eq!(c.control, d.control);
+        assert_eq!(c.secrets, Some(PathBuf::from("/etc/calico/secrets")));
+    }
+
+    #[test]
     fn errors_name_line_and_key() {
         let e = parse("[calico]\nnode_name = \"a\"\nresources = \"/r\"\n[calico.fib]\nmetrc = 1\n")
             .unwrap_err();
